@@ -1,0 +1,67 @@
+"""Credentials and connection manager: dbt-spark's session method with an optional session factory."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from dbt.adapters.spark.connections import SparkConnectionManager, SparkCredentials
+from dbt_common.exceptions import DbtRuntimeError
+
+_factory_lock = threading.Lock()
+
+
+@dataclass
+class SparkSessionCredentials(SparkCredentials):
+    """dbt-spark credentials plus ``session_factory``, a ``"module:function"`` returning a SparkSession."""
+
+    session_factory: Optional[str] = None
+
+    @property
+    def type(self) -> str:
+        return "sparksession"
+
+    def _connection_keys(self) -> tuple[str, ...]:
+        return (*super()._connection_keys(), "session_factory")
+
+
+def load_factory(spec: str) -> Callable[[], Any]:
+    """Resolve ``"package.module:function"`` to the callable, with a clear error when it is wrong."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise DbtRuntimeError(f"session_factory must look like 'module:function', got {spec!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise DbtRuntimeError(f"session_factory {spec!r}: cannot import {module_name!r}: {exc}") from exc
+    factory = getattr(module, attr, None)
+    if not callable(factory):
+        raise DbtRuntimeError(f"session_factory {spec!r}: {attr!r} is not a callable in {module_name}")
+    return factory
+
+
+def ensure_session(credentials: SparkSessionCredentials) -> Any:
+    """Return the process' SparkSession, creating it with the configured factory the first time."""
+    from pyspark.sql import SparkSession
+
+    with _factory_lock:
+        active = SparkSession.getActiveSession()
+        if active is None and SparkSession._instantiatedSession is not None:  # noqa: SLF001
+            active = SparkSession._instantiatedSession  # noqa: SLF001
+        if active is not None:
+            return active
+        if credentials.session_factory:
+            return load_factory(credentials.session_factory)()
+        return SparkSession.builder.enableHiveSupport().getOrCreate()
+
+
+class SparkSessionConnectionManager(SparkConnectionManager):
+    TYPE = "sparksession"
+
+    @classmethod
+    def open(cls, connection):  # type: ignore[no-untyped-def]
+        if connection.state != "open":
+            ensure_session(connection.credentials)
+        return super().open(connection)

@@ -1,0 +1,1 @@
+"""Conversion model: feature contract, training and evaluation, MLflow registry, distributed scoring."""

@@ -1,0 +1,64 @@
+"""The feature contract between the Gold feature mart and the model."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+KEY_COLUMNS = ["as_of_date", "user_id", "product_id"]
+LABEL = "converted"
+# the seed project's three features, recomputed from the past only: the baseline's inputs
+BASELINE_FEATURES = ["interaction_score", "funnel_depth", "engagement_score"]
+FEATURES = [
+    *BASELINE_FEATURES,
+    "views_30d",
+    "views_7d",
+    "views_1d",
+    "carts_30d",
+    "removes_30d",
+    "purchases_30d",
+    "sessions_with_item_30d",
+    "days_since_last_interaction",
+    "active_days_30d",
+    "user_views_30d",
+    "user_carts_30d",
+    "user_purchases_30d",
+    "user_products_30d",
+    "user_conversion_rate_30d",
+    "product_users_30d",
+    "product_views_30d",
+    "product_purchases_30d",
+    "product_conversion_rate_30d",
+]
+
+
+class FeatureContractError(ValueError):
+    """The feature table does not hold what the model needs."""
+
+
+def check_contract(frame: pd.DataFrame, with_label: bool = True) -> None:
+    """Raise a one-line error naming the missing columns."""
+    needed = KEY_COLUMNS + FEATURES + ([LABEL] if with_label else [])
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise FeatureContractError(f"feature table lacks columns: {', '.join(missing)}")
+
+
+def feature_matrix(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """The model inputs as float64 (nulls stay NaN: the gradient boosting model handles them)."""
+    return frame[columns or FEATURES].astype("float64")
+
+
+def time_split(frame: pd.DataFrame, valid_days: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train on earlier snapshots, validate on the last ``valid_days`` snapshot dates (no shuffling).
+
+    Rows of snapshots whose label window overlaps the validation snapshots are dropped from training,
+    so no training label looks at days that validation features could use.
+    """
+    dates = sorted(pd.to_datetime(frame["as_of_date"]).unique())
+    if len(dates) < valid_days + 1:
+        raise FeatureContractError(
+            f"need at least {valid_days + 1} labelled snapshot dates for a time split, got {len(dates)}"
+        )
+    as_of = pd.to_datetime(frame["as_of_date"])
+    first_valid = dates[-valid_days]
+    return frame[as_of < first_valid].copy(), frame[as_of >= first_valid].copy()

@@ -1,0 +1,145 @@
+"""Drivers called by the dbt Python models: thin glue between Spark tables, training and MLflow."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from lakehouse_ml import plots, registry
+from lakehouse_ml.features import FEATURES, LABEL, check_contract, feature_matrix, time_split
+from lakehouse_ml.metrics import evaluate
+from lakehouse_ml.train import prior_baseline, three_feature_baseline, train_model
+
+RUN_COLUMNS = [
+    "run_id", "model_name", "model_version", "trained_at", "train_from", "train_to", "valid_date",
+    "n_train", "n_valid", "valid_positive_rate", "roc_auc", "pr_auc", "log_loss", "brier",
+    "lift_top_decile", "baseline_lr3_roc_auc", "baseline_prior_roc_auc", "champion_version_before",
+    "champion_roc_auc_before", "promoted",
+]
+
+
+def _permutation_importance(model: object, x: pd.DataFrame, y: np.ndarray, seed: int = 0) -> np.ndarray:
+    from sklearn.inspection import permutation_importance
+
+    n = min(len(x), 20_000)
+    idx = np.random.default_rng(seed).choice(len(x), size=n, replace=False)
+    result = permutation_importance(
+        model, x.iloc[idx], y[idx], scoring="roc_auc", n_repeats=3, random_state=seed, n_jobs=1
+    )
+    return result.importances_mean
+
+
+def run_training(
+    features: pd.DataFrame,
+    model_name: str,
+    experiment: str | None = None,
+    tracking_uri: str | None = None,
+    registry_uri: str | None = None,
+) -> pd.DataFrame:
+    """Split, train, evaluate against baselines and the current champion, log, register, gate.
+
+    ``features`` holds labelled snapshots only. Returns one row describing the run.
+    """
+    check_contract(features)
+    train, valid = time_split(features)
+    result = train_model(train, valid)
+    y_valid = valid[LABEL].astype(int).to_numpy()
+    x_valid = feature_matrix(valid)
+    registry.configure(tracking_uri, registry_uri, experiment)
+
+    with mlflow.start_run(run_name=f"train-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}") as run:
+        mlflow.log_params(result.params)
+        mlflow.log_params({"n_train": result.n_train, "n_valid": result.n_valid, **result.extra})
+        mlflow.log_metrics({k: v for k, v in result.metrics.items() if np.isfinite(v)})
+        for name, values in result.baselines.items():
+            mlflow.log_metrics({f"{name}_{k}": v for k, v in values.items() if np.isfinite(v)})
+        curves = {
+            "model": result.valid_prob,
+            "baseline_lr3": three_feature_baseline(train, valid),
+            "baseline_prior": prior_baseline(train, valid),
+        }
+        if len(np.unique(y_valid)) == 2:
+            mlflow.log_figure(plots.roc_figure(y_valid, curves), "plots/roc.png")
+            mlflow.log_figure(plots.pr_figure(y_valid, curves), "plots/pr.png")
+            mlflow.log_figure(plots.calibration_figure(y_valid, result.valid_prob), "plots/calibration.png")
+            importance = _permutation_importance(result.model, x_valid, y_valid)
+            mlflow.log_figure(plots.importance_figure(FEATURES, importance), "plots/feature_importance.png")
+        champion_before = registry.champion_version(model_name)
+        champion_score = None
+        if champion_before is not None:
+            champion_prob = registry.score_with_version(model_name, champion_before, x_valid)
+            if champion_prob is not None:
+                champion_score = evaluate(y_valid, champion_prob)["roc_auc"]
+        version = registry.log_and_register(result.model, model_name, x_valid, result.valid_prob)
+        promoted = registry.promote_if_better(model_name, version, result.metrics["roc_auc"], champion_score)
+        mlflow.set_tags({"promoted": str(promoted), "champion_version_before": str(champion_before)})
+        if champion_score is not None:
+            mlflow.log_metric("champion_roc_auc_before", champion_score)
+
+    as_of = pd.to_datetime(features["as_of_date"])
+    row = {
+        "run_id": run.info.run_id,
+        "model_name": model_name,
+        "model_version": version,
+        "trained_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
+        "train_from": as_of[as_of.index.isin(train.index)].min().date(),
+        "train_to": as_of[as_of.index.isin(train.index)].max().date(),
+        "valid_date": as_of[as_of.index.isin(valid.index)].min().date(),
+        "n_train": result.n_train,
+        "n_valid": result.n_valid,
+        "valid_positive_rate": result.metrics["positive_rate"],
+        **{k: result.metrics[k] for k in ("roc_auc", "pr_auc", "log_loss", "brier", "lift_top_decile")},
+        "baseline_lr3_roc_auc": result.baselines["baseline_lr3"]["roc_auc"],
+        "baseline_prior_roc_auc": result.baselines["baseline_prior"]["roc_auc"],
+        "champion_version_before": champion_before,
+        "champion_roc_auc_before": champion_score,
+        "promoted": promoted,
+    }
+    return pd.DataFrame([row], columns=RUN_COLUMNS)
+
+
+def score_latest(
+    spark,  # type: ignore[no-untyped-def]
+    features_sdf,  # type: ignore[no-untyped-def]
+    model_name: str,
+    tracking_uri: str | None = None,
+    registry_uri: str | None = None,
+):
+    """Score the latest snapshot with the champion, distributed with mlflow's Spark UDF.
+
+    Returns a Spark DataFrame: keys, probability, rank and decile, model name/version, run id, scored_at.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    registry.configure(tracking_uri, registry_uri)
+    version = registry.champion_version(model_name)
+    if version is None:
+        raise RuntimeError(f"no `champion` alias on registered model {model_name!r}: train first")
+    mv = mlflow.tracking.MlflowClient().get_model_version(model_name, version)
+    latest = features_sdf.agg(F.max("as_of_date")).first()[0]
+    snapshot = features_sdf.where(F.col("as_of_date") == F.lit(latest))
+    os.environ.setdefault("MLFLOW_TMPDIR", tempfile.gettempdir())
+    udf = mlflow.pyfunc.spark_udf(
+        spark, f"models:/{model_name}/{version}", result_type="array<double>", env_manager="local"
+    )
+    inputs = [F.col(c).cast("double").alias(c) for c in FEATURES]
+    scored = snapshot.withColumn("probability", F.element_at(udf(*inputs), 2))
+    ranking = Window.partitionBy("as_of_date").orderBy(F.col("probability").desc(), "user_id", "product_id")
+    return scored.select(
+        "as_of_date",
+        "user_id",
+        "product_id",
+        "probability",
+        F.row_number().over(ranking).alias("probability_rank"),
+        F.ntile(10).over(ranking).alias("probability_decile"),
+        F.lit(model_name).alias("model_name"),
+        F.lit(str(version)).alias("model_version"),
+        F.lit(mv.run_id).alias("run_id"),
+        F.current_timestamp().alias("scored_at"),
+    )

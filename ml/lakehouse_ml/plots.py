@@ -1,0 +1,52 @@
+"""Diagnostic figures logged with every training run."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.calibration import calibration_curve  # noqa: E402
+from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
+
+
+def roc_figure(y: np.ndarray, scores: dict[str, np.ndarray]):  # type: ignore[no-untyped-def]
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for name, s in scores.items():
+        fpr, tpr, _ = roc_curve(y, s)
+        ax.plot(fpr, tpr, label=name)
+    ax.plot([0, 1], [0, 1], "k--", lw=0.8)
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (validation)")
+    ax.legend(loc="lower right")
+    return fig
+
+
+def pr_figure(y: np.ndarray, scores: dict[str, np.ndarray]):  # type: ignore[no-untyped-def]
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for name, s in scores.items():
+        precision, recall, _ = precision_recall_curve(y, s)
+        ax.plot(recall, precision, label=name)
+    ax.axhline(float(np.mean(y)), color="k", ls="--", lw=0.8)
+    ax.set(xlabel="recall", ylabel="precision", title="Precision-recall (validation)")
+    ax.legend(loc="upper right")
+    return fig
+
+
+def calibration_figure(y: np.ndarray, prob: np.ndarray):  # type: ignore[no-untyped-def]
+    fig, ax = plt.subplots(figsize=(5, 5))
+    frac, mean_pred = calibration_curve(y, prob, n_bins=10, strategy="quantile")
+    ax.plot(mean_pred, frac, "o-", label="model")
+    hi = max(float(mean_pred.max()), float(frac.max()), 1e-3)
+    ax.plot([0, hi], [0, hi], "k--", lw=0.8)
+    ax.set(xlabel="mean predicted probability", ylabel="observed conversion", title="Calibration")
+    return fig
+
+
+def importance_figure(names: list[str], importance: np.ndarray):  # type: ignore[no-untyped-def]
+    order = np.argsort(importance)
+    fig, ax = plt.subplots(figsize=(6, max(3, 0.3 * len(names))))
+    ax.barh(np.array(names)[order], importance[order])
+    ax.set(xlabel="drop in ROC-AUC when permuted", title="Permutation importance (validation)")
+    fig.tight_layout()
+    return fig

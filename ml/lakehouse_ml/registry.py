@@ -1,0 +1,93 @@
+"""MLflow: tracking, model registration and the champion gate."""
+
+from __future__ import annotations
+
+import os
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+CHAMPION = "champion"
+# the sklearn classes inside a fitted HistGradientBoostingClassifier that skops must be told to trust
+SKOPS_TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
+
+
+def configure(tracking_uri: str | None = None, registry_uri: str | None = None, experiment: str | None = None) -> str:
+    """Point MLflow at the configured stores; locally a SQLite file and an artifacts folder.
+
+    Returns the experiment name in use.
+    """
+    tracking_uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if not tracking_uri:
+        from lakehouse.paths import lakehouse_paths
+
+        tracking_uri = lakehouse_paths().mlflow_tracking_uri
+    if tracking_uri.startswith("sqlite:///"):
+        os.makedirs(os.path.dirname(tracking_uri.removeprefix("sqlite:///")), exist_ok=True)
+    mlflow.set_tracking_uri(tracking_uri)
+    if registry_uri:
+        mlflow.set_registry_uri(registry_uri)
+    name = experiment or "ecommerce_conversion"
+    if mlflow.get_experiment_by_name(name) is None:
+        artifact_location = None
+        if tracking_uri.startswith("sqlite:///"):
+            folder = os.path.join(os.path.dirname(tracking_uri.removeprefix("sqlite:///")), "artifacts")
+            artifact_location = "file://" + os.path.abspath(folder)
+        mlflow.create_experiment(name, artifact_location=artifact_location)
+    mlflow.set_experiment(name)
+    return name
+
+
+def champion_version(model_name: str) -> str | None:
+    """The version the `champion` alias points to, or None when there is none yet."""
+    try:
+        return MlflowClient().get_model_version_by_alias(model_name, CHAMPION).version
+    except MlflowException:
+        return None
+
+
+def champion_uri(model_name: str) -> str:
+    return f"models:/{model_name}@{CHAMPION}"
+
+
+def score_with_version(model_name: str, version: str, features: pd.DataFrame) -> np.ndarray | None:
+    """Probabilities of a registered version on ``features``; None if it needs columns that are absent."""
+    model = mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
+    needed = list(getattr(model, "feature_names_in_", features.columns))
+    if any(c not in features.columns for c in needed):
+        return None
+    return model.predict_proba(features[needed])[:, 1]
+
+
+def log_and_register(
+    model: object,
+    model_name: str,
+    sample: pd.DataFrame,
+    sample_prob: np.ndarray,
+) -> str:
+    """Log the sklearn model (predict_proba as the pyfunc output) and register a new version."""
+    signature = infer_signature(sample, sample_prob)
+    info = mlflow.sklearn.log_model(
+        sk_model=model,
+        name="model",
+        signature=signature,
+        input_example=sample.head(5),
+        registered_model_name=model_name,
+        pyfunc_predict_fn="predict_proba",
+        skops_trusted_types=SKOPS_TRUSTED_TYPES,
+    )
+    return str(info.registered_model_version)
+
+
+def promote_if_better(
+    model_name: str, candidate_version: str, candidate_score: float, champion_score: float | None
+) -> bool:
+    """Move the `champion` alias to the candidate only if it beats the champion on the same data."""
+    if champion_score is not None and not candidate_score > champion_score:
+        return False
+    MlflowClient().set_registered_model_alias(model_name, CHAMPION, candidate_version)
+    return True

@@ -1,0 +1,29 @@
+-- Silver quarantine: rows that broke a validation rule, with the reason and their raw values.
+
+with events as (
+
+    select * from {{ ref('stg_rees46__events') }}
+    where quarantine_reason is not null
+
+),
+
+final as (
+
+    select
+        source_system,
+        quarantine_reason,
+        raw_event_time,
+        event_type,
+        product_id,
+        user_id,
+        raw_price,
+        user_session_id,
+        raw_line,
+        source_file_name,
+        batch_id,
+        ingested_at
+    from events
+
+)
+
+select * from final

@@ -1,0 +1,190 @@
+{%- set lookback = var('feature_lookback_days') | int -%}
+{%- set horizon = var('label_horizon_days') | int -%}
+-- ML feature mart: one row per (as_of_date, user, product) candidate pair.
+-- Point in time: every feature uses events with event_date < as_of_date only (strictly before), inside
+-- the lookback window; the label `converted` looks only at [as_of_date, as_of_date + horizon).
+-- Candidates: pairs with at least one interaction in the lookback window.
+
+with events as (
+
+    select * from {{ ref('fct_events') }}
+
+),
+
+bounds as (
+
+    select
+        min(event_date) as first_event_date,
+        max(event_date) as last_event_date
+    from events
+
+),
+
+snapshots as (
+
+    select explode(
+        sequence(
+            date_add(first_event_date, {{ var('min_history_days') | int }}),
+            date_add(last_event_date, 1),
+            interval 1 day
+        )
+    ) as as_of_date
+    from bounds
+
+),
+
+daily_pairs as (
+
+    select
+        user_id,
+        product_id,
+        event_date,
+        sum(case when event_type = 'view' then 1 else 0 end) as views,
+        sum(case when event_type = 'cart' then 1 else 0 end) as carts,
+        sum(case when event_type = 'remove_from_cart' then 1 else 0 end) as removes,
+        sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
+        sum(interaction_weight) as interaction_score,
+        max(funnel_stage) as funnel_stage,
+        count(distinct user_session_id) as sessions
+    from events
+    group by user_id, product_id, event_date
+
+),
+
+pair_history as (
+
+    -- fan-out by design: each daily pair row joins every snapshot whose lookback window holds it
+    -- (at most {{ lookback }} snapshots); the grain is restored by the group by in pair_features
+    select
+        snapshots.as_of_date,
+        daily_pairs.*,
+        datediff(snapshots.as_of_date, daily_pairs.event_date) as days_before
+    from daily_pairs
+    inner join snapshots
+        on
+            daily_pairs.event_date < snapshots.as_of_date
+            and daily_pairs.event_date >= date_sub(snapshots.as_of_date, {{ lookback }})
+
+),
+
+pair_features as (
+
+    select
+        as_of_date,
+        user_id,
+        product_id,
+        sum(interaction_score) as interaction_score,
+        max(funnel_stage) as funnel_depth,
+        sum(views) as views_30d,
+        sum(case when days_before <= 7 then views else 0 end) as views_7d,
+        sum(case when days_before = 1 then views else 0 end) as views_1d,
+        sum(carts) as carts_30d,
+        sum(removes) as removes_30d,
+        sum(purchases) as purchases_30d,
+        sum(sessions) as sessions_with_item_30d,
+        min(days_before) as days_since_last_interaction,
+        count(*) as active_days_30d
+    from pair_history
+    group by as_of_date, user_id, product_id
+
+),
+
+user_features as (
+
+    select
+        as_of_date,
+        user_id,
+        sum(views) as user_views_30d,
+        sum(carts) as user_carts_30d,
+        sum(purchases) as user_purchases_30d,
+        count(distinct product_id) as user_products_30d
+    from pair_history
+    group by as_of_date, user_id
+
+),
+
+product_features as (
+
+    select
+        as_of_date,
+        product_id,
+        count(distinct user_id) as product_users_30d,
+        sum(views) as product_views_30d,
+        sum(purchases) as product_purchases_30d
+    from pair_history
+    group by as_of_date, product_id
+
+),
+
+labels as (
+
+    select
+        snapshots.as_of_date,
+        daily_pairs.user_id,
+        daily_pairs.product_id,
+        sum(daily_pairs.purchases) as purchases_in_horizon
+    from daily_pairs
+    inner join snapshots
+        on
+            daily_pairs.event_date >= snapshots.as_of_date
+            and daily_pairs.event_date < date_add(snapshots.as_of_date, {{ horizon }})
+    where daily_pairs.purchases > 0
+    group by snapshots.as_of_date, daily_pairs.user_id, daily_pairs.product_id
+
+),
+
+final as (
+
+    select
+        pair_features.as_of_date,
+        pair_features.user_id,
+        pair_features.product_id,
+        pair_features.interaction_score,
+        pair_features.funnel_depth,
+        case
+            when pair_features.interaction_score >= {{ var('engagement_high_min', 8) }} then 3
+            when pair_features.interaction_score >= {{ var('engagement_medium_min', 3) }} then 2
+            when pair_features.interaction_score >= 1 then 1
+            else 0
+        end as engagement_score,
+        pair_features.views_30d,
+        pair_features.views_7d,
+        pair_features.views_1d,
+        pair_features.carts_30d,
+        pair_features.removes_30d,
+        pair_features.purchases_30d,
+        pair_features.sessions_with_item_30d,
+        pair_features.days_since_last_interaction,
+        pair_features.active_days_30d,
+        user_features.user_views_30d,
+        user_features.user_carts_30d,
+        user_features.user_purchases_30d,
+        user_features.user_products_30d,
+        user_features.user_purchases_30d / nullif(user_features.user_views_30d, 0) as user_conversion_rate_30d,
+        product_features.product_users_30d,
+        product_features.product_views_30d,
+        product_features.product_purchases_30d,
+        product_features.product_purchases_30d
+        / nullif(product_features.product_views_30d, 0) as product_conversion_rate_30d,
+        coalesce(labels.purchases_in_horizon, 0) > 0 as converted,
+        date_add(pair_features.as_of_date, {{ horizon - 1 }}) <= bounds.last_event_date as is_label_complete
+    from pair_features
+    -- each join below is many-to-one on the snapshot grain: no fan-out
+    inner join user_features
+        on
+            pair_features.as_of_date = user_features.as_of_date
+            and pair_features.user_id = user_features.user_id
+    inner join product_features
+        on
+            pair_features.as_of_date = product_features.as_of_date
+            and pair_features.product_id = product_features.product_id
+    left join labels
+        on
+            pair_features.as_of_date = labels.as_of_date
+            and pair_features.user_id = labels.user_id
+            and pair_features.product_id = labels.product_id
+    cross join bounds
+
+)
+
+select * from final

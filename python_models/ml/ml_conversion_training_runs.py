@@ -1,0 +1,25 @@
+"""Train the conversion model on the Gold feature mart; one row per training run (append-only).
+
+Thin driver: the logic lives in the `lakehouse_ml` package (ml/). Every run is tracked in MLflow, a new
+model version is registered, and the `champion` alias moves only if the candidate beats the current
+champion on the same validation snapshot.
+"""
+
+
+def model(dbt, session):
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="append",
+        packages=["scikit-learn", "mlflow"],
+    )
+    from lakehouse_ml.pipeline import run_training
+
+    features = dbt.ref("ml_user_item_features").where("is_label_complete").toPandas()
+    runs = run_training(
+        features,
+        model_name=dbt.config.meta_get("ml_model_name"),
+        experiment=dbt.config.meta_get("mlflow_experiment"),
+        tracking_uri=dbt.config.meta_get("mlflow_tracking_uri"),
+        registry_uri=dbt.config.meta_get("mlflow_registry_uri"),
+    )
+    return session.createDataFrame(runs)

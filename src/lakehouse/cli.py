@@ -1,0 +1,113 @@
+"""`lakehouse`: generate sample data, run dbt in the local Spark session, print the run summary."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+
+from lakehouse.paths import lakehouse_paths
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from lakehouse.generate import GeneratorConfig, write_landing
+
+    paths = lakehouse_paths()
+    cfg = GeneratorConfig(
+        events=args.events,
+        days=args.days,
+        start_date=dt.date.fromisoformat(args.start_date),
+        seed=args.seed,
+        gzip=args.gzip,
+    )
+    started = time.perf_counter()
+    result = write_landing(cfg, paths.landing, paths.oracle, progress=not args.quiet)
+    took = time.perf_counter() - started
+    print(
+        f"generated {result.events:,} events ({result.users:,} users, {result.products:,} products, "
+        f"{result.sessions:,} sessions) in {len(result.files)} files under {paths.landing} in {took:.1f}s; "
+        f"event mix {result.counts}"
+    )
+    return 0
+
+
+def _cmd_dbt(args: argparse.Namespace) -> int:
+    from lakehouse.dbt_runner import run_dbt
+
+    return 0 if run_dbt(args.dbt_args) else 1
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from lakehouse import summary
+    from lakehouse.dbt_runner import project_dir
+    from lakehouse.runtime import get_spark
+
+    print(summary.render(get_spark(), lakehouse_paths(), str(project_dir() / "target")))
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    """Generate data if the landing zone is empty, build everything, generate docs, print the summary."""
+    from lakehouse.dbt_runner import run_dbt
+
+    paths = lakehouse_paths()
+    timings: dict[str, float] = {}
+    if not any(paths.landing.glob("rees46/*.csv*")):
+        started = time.perf_counter()
+        rc = _cmd_generate(args)
+        timings["generate"] = time.perf_counter() - started
+        if rc:
+            return rc
+    for name, dbt_args in (("dbt build", ["build"]), ("dbt docs generate", ["docs", "generate"])):
+        started = time.perf_counter()
+        if not run_dbt(dbt_args):
+            print(f"error: `{name}` failed; see the dbt output above (logs in logs/dbt.log)", file=sys.stderr)
+            return 1
+        timings[name] = time.perf_counter() - started
+    _cmd_summary(args)
+    print("Timings: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()))
+    return 0
+
+
+def _add_generate_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--events", type=int, default=200_000, help="number of events to generate (default 200k)")
+    p.add_argument("--days", type=int, default=28, help="days of history, one file per day (default 28)")
+    p.add_argument("--start-date", default="2019-10-01", help="first day, ISO date (default 2019-10-01)")
+    p.add_argument("--seed", type=int, default=42, help="random seed: same seed, same files")
+    p.add_argument("--gzip", action="store_true", help="write .csv.gz files")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lakehouse", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="write generated REES46-layout files to the landing zone")
+    _add_generate_options(gen)
+    gen.set_defaults(func=_cmd_generate)
+    demo = sub.add_parser("demo", help="generate (if empty), dbt build, docs, summary")
+    _add_generate_options(demo)
+    demo.set_defaults(func=_cmd_demo)
+    dbt = sub.add_parser("dbt", help="run dbt inside the local Spark session, e.g. `lakehouse dbt build`")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    dbt.set_defaults(func=_cmd_dbt)
+    summ = sub.add_parser("summary", help="print tables, row counts and the model's metrics")
+    summ.set_defaults(func=_cmd_summary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from lakehouse.runtime import JavaNotFoundError
+
+    try:
+        return int(args.func(args))
+    except JavaNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Run dbt in this process, inside the local SparkSession (so Python models share it)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class ProjectNotFoundError(RuntimeError):
+    """No dbt_project.yml above the current directory."""
+
+
+def project_dir(start: Path | None = None) -> Path:
+    """The dbt project root: LAKEHOUSE_PROJECT_DIR, else the nearest folder holding dbt_project.yml."""
+    if os.environ.get("LAKEHOUSE_PROJECT_DIR"):
+        return Path(os.environ["LAKEHOUSE_PROJECT_DIR"]).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "dbt_project.yml").exists():
+            return folder
+    raise ProjectNotFoundError("no dbt_project.yml here or above: run from the ecommerce-lakehouse checkout")
+
+
+def run_dbt(args: list[str]) -> bool:
+    """Invoke dbt with ``args`` (project and profiles from the checkout). Returns True on success.
+
+    The local target's SparkSession is created lazily by the adapter's ``session_factory`` on the first
+    connection, and reused afterwards (also by later invocations in the same process).
+    """
+    from dbt.cli.main import dbtRunner
+
+    root = project_dir()
+    full = [*args]
+    if "--project-dir" not in full:
+        full += ["--project-dir", str(root)]
+    if "--profiles-dir" not in full:
+        full += ["--profiles-dir", str(root)]
+    result = dbtRunner().invoke(full)
+    return bool(result.success)

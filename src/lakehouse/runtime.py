@@ -1,0 +1,104 @@
+"""The local engine: one in-process SparkSession with Delta Lake, sized for a small machine."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import threading
+
+from lakehouse.paths import LakehousePaths, lakehouse_paths
+
+DELTA_PACKAGE = "io.delta:delta-spark_2.13:4.0.1"
+_lock = threading.Lock()
+
+
+class JavaNotFoundError(RuntimeError):
+    """Java is missing or too old for Spark 4."""
+
+
+def java_major_version(java: str | None = None) -> int:
+    """Major version of the ``java`` that Spark will launch (JAVA_HOME first, then PATH)."""
+    if java is None:
+        java_home = os.environ.get("JAVA_HOME")
+        java = os.path.join(java_home, "bin", "java") if java_home else shutil.which("java")
+    if not java or not os.path.exists(java):
+        raise JavaNotFoundError("Java 17 or 21 is required by Spark 4, but no `java` was found (set JAVA_HOME).")
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if not match:
+        raise JavaNotFoundError(f"Could not read the Java version from `{java} -version`.")
+    major = int(match.group(1))
+    return int(match.group(2)) if major == 1 and match.group(2) else major
+
+
+def check_java() -> int:
+    """Fail with one clear line unless Java 17+ is available."""
+    major = java_major_version()
+    if major < 17:
+        raise JavaNotFoundError(f"Java 17 or 21 is required by Spark 4, found Java {major} (set JAVA_HOME).")
+    return major
+
+
+def spark_conf(paths: LakehousePaths | None = None) -> dict[str, str]:
+    """The Spark configuration of the local lakehouse (every knob in one place, env-overridable)."""
+    paths = paths or lakehouse_paths()
+    env = os.environ.get
+    java_opts = f"-Dderby.system.home={paths.home} -Dderby.stream.error.file={paths.home / 'derby.log'}"
+    return {
+        "spark.master": env("LAKEHOUSE_SPARK_MASTER", "local[*]"),
+        "spark.app.name": "ecommerce-lakehouse",
+        "spark.driver.memory": env("LAKEHOUSE_DRIVER_MEMORY", "4g"),
+        "spark.driver.extraJavaOptions": java_opts,
+        "spark.sql.shuffle.partitions": env("LAKEHOUSE_SHUFFLE_PARTITIONS", "4"),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.sources.default": "delta",
+        "spark.sql.warehouse.dir": str(paths.warehouse),
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.jars.packages": DELTA_PACKAGE,
+        "spark.databricks.delta.snapshotPartitions": "2",
+        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={paths.metastore};create=true",
+        "spark.hadoop.datanucleus.schema.autoCreateAll": "true",
+        "spark.hadoop.hive.metastore.schema.verification": "false",
+        "spark.ui.enabled": env("LAKEHOUSE_SPARK_UI", "false"),
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.execution.arrow.pyspark.fallback.enabled": "true",
+    }
+
+
+def get_spark():  # type: ignore[no-untyped-def]
+    """Return the process' SparkSession, creating the Delta-enabled local one on first call.
+
+    This is the ``session_factory`` of the dbt ``local`` target, so plain ``dbt`` and the CLI share it.
+    """
+    from pyspark.sql import SparkSession
+
+    with _lock:
+        existing = SparkSession.getActiveSession() or SparkSession._instantiatedSession  # noqa: SLF001
+        if existing is not None:
+            return existing
+        check_java()
+        paths = lakehouse_paths()
+        for folder in (paths.home, paths.warehouse, paths.tmp):
+            folder.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("MLFLOW_TRACKING_URI", paths.mlflow_tracking_uri)
+        builder = SparkSession.builder.enableHiveSupport()
+        for key, value in spark_conf(paths).items():
+            builder = builder.config(key, value)
+        spark = builder.getOrCreate()
+        spark.sparkContext.setLogLevel(os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL", "ERROR"))
+        return spark
+
+
+def stop_spark() -> None:
+    """Stop the session if one runs (used by the CLI at exit and by tests)."""
+    from pyspark.sql import SparkSession
+
+    session = SparkSession._instantiatedSession  # noqa: SLF001
+    if session is not None:
+        session.stop()
