@@ -12,7 +12,7 @@ def lift_at_top(y_true: np.ndarray, score: np.ndarray, fraction: float = 0.1) ->
     base = y_true.mean()
     if base == 0:
         return float("nan")
-    k = max(1, int(round(len(y_true) * fraction)))
+    k = max(1, round(len(y_true) * fraction))
     top = np.argsort(-np.asarray(score), kind="stable")[:k]
     return float(y_true[top].mean() / base)
 

@@ -15,12 +15,32 @@ from lakehouse_ml.features import FEATURES, LABEL, check_contract, feature_matri
 from lakehouse_ml.metrics import evaluate
 from lakehouse_ml.train import prior_baseline, three_feature_baseline, train_model
 
-RUN_COLUMNS = [
-    "run_id", "model_name", "model_version", "trained_at", "train_from", "train_to", "valid_date",
-    "n_train", "n_valid", "valid_positive_rate", "roc_auc", "pr_auc", "log_loss", "brier",
-    "lift_top_decile", "baseline_lr3_roc_auc", "baseline_prior_roc_auc", "champion_version_before",
-    "champion_roc_auc_before", "promoted",
-]
+# the training-runs table, typed explicitly (a first run has no champion yet: all-null columns must not
+# be inferred as a void type)
+RUN_SCHEMA = {
+    "run_id": "string",
+    "model_name": "string",
+    "model_version": "string",
+    "trained_at": "timestamp",
+    "train_from": "date",
+    "train_to": "date",
+    "valid_date": "date",
+    "n_train": "bigint",
+    "n_valid": "bigint",
+    "valid_positive_rate": "double",
+    "roc_auc": "double",
+    "pr_auc": "double",
+    "log_loss": "double",
+    "brier": "double",
+    "lift_top_decile": "double",
+    "baseline_lr3_roc_auc": "double",
+    "baseline_prior_roc_auc": "double",
+    "champion_version_before": "string",
+    "champion_roc_auc_before": "double",
+    "promoted": "boolean",
+}
+RUN_COLUMNS = list(RUN_SCHEMA)
+RUN_SCHEMA_DDL = ", ".join(f"{name} {kind}" for name, kind in RUN_SCHEMA.items())
 
 
 def _permutation_importance(model: object, x: pd.DataFrame, y: np.ndarray, seed: int = 0) -> np.ndarray:

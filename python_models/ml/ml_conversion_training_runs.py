@@ -12,7 +12,7 @@ def model(dbt, session):
         incremental_strategy="append",
         packages=["scikit-learn", "mlflow"],
     )
-    from lakehouse_ml.pipeline import run_training
+    from lakehouse_ml.pipeline import RUN_SCHEMA_DDL, run_training
 
     features = dbt.ref("ml_user_item_features").where("is_label_complete").toPandas()
     runs = run_training(
@@ -22,4 +22,4 @@ def model(dbt, session):
         tracking_uri=dbt.config.meta_get("mlflow_tracking_uri"),
         registry_uri=dbt.config.meta_get("mlflow_registry_uri"),
     )
-    return session.createDataFrame(runs)
+    return session.createDataFrame(runs, schema=RUN_SCHEMA_DDL)

@@ -23,26 +23,89 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 REES46_COLUMNS = [
-    "event_time", "event_type", "product_id", "category_id", "category_code",
-    "brand", "price", "user_id", "user_session",
+    "event_time",
+    "event_type",
+    "product_id",
+    "category_id",
+    "category_code",
+    "brand",
+    "price",
+    "user_id",
+    "user_session",
 ]
 CATEGORY_CODES = [
-    "electronics.smartphone", "electronics.audio.headphone", "electronics.video.tv",
-    "electronics.clocks", "computers.notebook", "computers.desktop", "appliances.kitchen.washer",
-    "appliances.kitchen.refrigerators", "appliances.environment.vacuum", "appliances.sewing_machine",
-    "apparel.shoes", "apparel.shoes.keds", "furniture.living_room.sofa", "furniture.bedroom.bed",
-    "kids.toys", "sport.bicycle", "auto.accessories.player", "construction.tools.drill",
-    "accessories.bag", "country_yard.cultivator",
+    "electronics.smartphone",
+    "electronics.audio.headphone",
+    "electronics.video.tv",
+    "electronics.clocks",
+    "computers.notebook",
+    "computers.desktop",
+    "appliances.kitchen.washer",
+    "appliances.kitchen.refrigerators",
+    "appliances.environment.vacuum",
+    "appliances.sewing_machine",
+    "apparel.shoes",
+    "apparel.shoes.keds",
+    "furniture.living_room.sofa",
+    "furniture.bedroom.bed",
+    "kids.toys",
+    "sport.bicycle",
+    "auto.accessories.player",
+    "construction.tools.drill",
+    "accessories.bag",
+    "country_yard.cultivator",
 ]
 BRANDS = [
-    "samsung", "apple", "xiaomi", "huawei", "lg", "sony", "bosch", "lenovo", "acer", "janome",
-    "nike", "adidas", "creed", "respect", "lucente", "indesit", "philips", "oppo", "hp", "asus",
+    "samsung",
+    "apple",
+    "xiaomi",
+    "huawei",
+    "lg",
+    "sony",
+    "bosch",
+    "lenovo",
+    "acer",
+    "janome",
+    "nike",
+    "adidas",
+    "creed",
+    "respect",
+    "lucente",
+    "indesit",
+    "philips",
+    "oppo",
+    "hp",
+    "asus",
 ]
 # share of sessions starting in each UTC hour: quiet nights, busy late afternoon and evening
-HOUR_WEIGHTS = np.array([
-    1.0, 0.7, 0.5, 0.4, 0.5, 0.9, 1.6, 2.4, 3.2, 3.8, 4.2, 4.4,
-    4.5, 4.6, 4.8, 5.2, 5.6, 6.0, 6.2, 5.8, 4.8, 3.6, 2.4, 1.5,
-])
+HOUR_WEIGHTS = np.array(
+    [
+        1.0,
+        0.7,
+        0.5,
+        0.4,
+        0.5,
+        0.9,
+        1.6,
+        2.4,
+        3.2,
+        3.8,
+        4.2,
+        4.4,
+        4.5,
+        4.6,
+        4.8,
+        5.2,
+        5.6,
+        6.0,
+        6.2,
+        5.8,
+        4.8,
+        3.6,
+        2.4,
+        1.5,
+    ]
+)
 WEEKDAY_WEIGHTS = np.array([1.0, 0.98, 0.97, 1.0, 1.05, 1.12, 1.15])  # Monday .. Sunday
 
 
@@ -155,8 +218,12 @@ def generate_events(cfg: GeneratorConfig) -> tuple[dict[str, np.ndarray], dict[s
     log_price = np.log(cat["price"][slot_product])
     pair_noise = ((np.cos((slot_user * 31 + slot_product * 17).astype(np.float64)) * 9631.17) % 1.0) - 0.5
     logit_q = (
-        -3.2 + 5.0 * intent[slot_user] + 1.3 * revisit + 0.8 * affinity
-        - price_sens[slot_user] * (log_price - 4.5) + 1.2 * pair_noise
+        -3.2
+        + 5.0 * intent[slot_user]
+        + 1.3 * revisit
+        + 0.8 * affinity
+        - price_sens[slot_user] * (log_price - 4.5)
+        + 1.2 * pair_noise
     )
     q = _sigmoid(logit_q)
 
@@ -198,7 +265,7 @@ def generate_events(cfg: GeneratorConfig) -> tuple[dict[str, np.ndarray], dict[s
     c, r, b = carted[ev_slot], removed[ev_slot], bought[ev_slot]
     kind[(after == 0) & c] = 1
     kind[(after == 1) & c & r] = 2
-    kind[(after >= 0) & b & ((after == c.astype(int) + (c & r).astype(int)))] = 3
+    kind[(after >= 0) & b & (after == c.astype(int) + (c & r).astype(int))] = 3
     offsets = slot_rank[ev_slot] * 95 + within * rng.integers(4, 40, size=ev_slot.size)
     ev_time = sess_start[slot_session[ev_slot]] + offsets.astype("timedelta64[s]")
     prod = slot_product[ev_slot]
@@ -248,18 +315,20 @@ def write_landing(cfg: GeneratorConfig, landing: Path, oracle_dir: Path, progres
             continue
         chunk = {k: v[lo:hi] for k, v in events.items()}
         text_time = np.datetime_as_string(chunk["event_time"], unit="s")
-        table = pa.table({
-            "event_time": pa.array([t.replace("T", " ") + " UTC" for t in text_time]),
-            "event_type": pa.array(chunk["event_type"], type=pa.string()),
-            "product_id": pa.array(chunk["product_id"]),
-            "category_id": pa.array(chunk["category_id"]),
-            "category_code": pa.array(chunk["category_code"], type=pa.string()),
-            "brand": pa.array(chunk["brand"], type=pa.string()),
-            "price": pa.array(chunk["price"]),
-            "user_id": pa.array(chunk["user_id"]),
-            "user_session": pa.array(chunk["user_session"], type=pa.string()),
-        })
-        name = f"rees46_events_{str(day[lo])}.csv"
+        table = pa.table(
+            {
+                "event_time": pa.array([t.replace("T", " ") + " UTC" for t in text_time]),
+                "event_type": pa.array(chunk["event_type"], type=pa.string()),
+                "product_id": pa.array(chunk["product_id"]),
+                "category_id": pa.array(chunk["category_id"]),
+                "category_code": pa.array(chunk["category_code"], type=pa.string()),
+                "brand": pa.array(chunk["brand"], type=pa.string()),
+                "price": pa.array(chunk["price"]),
+                "user_id": pa.array(chunk["user_id"]),
+                "user_session": pa.array(chunk["user_session"], type=pa.string()),
+            }
+        )
+        name = f"rees46_events_{day[lo]!s}.csv"
         path = out_dir / (name + ".gz" if cfg.gzip else name)
         with pa.CompressedOutputStream(str(path), "gzip") if cfg.gzip else pa.OSFile(str(path), "wb") as sink:
             sink.write(header)

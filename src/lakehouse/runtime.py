@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 
 from lakehouse.paths import LakehousePaths, lakehouse_paths
@@ -49,6 +50,8 @@ def spark_conf(paths: LakehousePaths | None = None) -> dict[str, str]:
     return {
         "spark.master": env("LAKEHOUSE_SPARK_MASTER", "local[*]"),
         "spark.app.name": "ecommerce-lakehouse",
+        # Python workers (pandas UDFs, MLflow's Spark UDF) use this interpreter, i.e. the project's venv
+        "spark.pyspark.python": env("PYSPARK_PYTHON", sys.executable),
         "spark.driver.memory": env("LAKEHOUSE_DRIVER_MEMORY", "4g"),
         "spark.driver.extraJavaOptions": java_opts,
         "spark.sql.shuffle.partitions": env("LAKEHOUSE_SHUFFLE_PARTITIONS", "4"),
@@ -79,7 +82,7 @@ def get_spark():  # type: ignore[no-untyped-def]
     from pyspark.sql import SparkSession
 
     with _lock:
-        existing = SparkSession.getActiveSession() or SparkSession._instantiatedSession  # noqa: SLF001
+        existing = SparkSession.getActiveSession() or SparkSession._instantiatedSession
         if existing is not None:
             return existing
         check_java()
@@ -87,6 +90,8 @@ def get_spark():  # type: ignore[no-untyped-def]
         for folder in (paths.home, paths.warehouse, paths.tmp):
             folder.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("MLFLOW_TRACKING_URI", paths.mlflow_tracking_uri)
+        # PySpark picks the Python of its workers from the environment at context start
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = SparkSession.builder.enableHiveSupport()
         for key, value in spark_conf(paths).items():
             builder = builder.config(key, value)
@@ -99,6 +104,6 @@ def stop_spark() -> None:
     """Stop the session if one runs (used by the CLI at exit and by tests)."""
     from pyspark.sql import SparkSession
 
-    session = SparkSession._instantiatedSession  # noqa: SLF001
+    session = SparkSession._instantiatedSession
     if session is not None:
         session.stop()

@@ -6,38 +6,41 @@
 with landing as (
 
     select
-        value as raw_line,
-        _metadata.file_path as source_file_path,
-        _metadata.file_name as source_file_name,
-        _metadata.file_size as source_file_size,
-        _metadata.file_modification_time as source_file_modified_at
+        value as raw_line,  -- noqa: RF03
+        _metadata.file_path as source_file_path,  -- noqa: RF03
+        _metadata.file_name as source_file_name,  -- noqa: RF03
+        _metadata.file_size as source_file_size,  -- noqa: RF03
+        _metadata.file_modification_time as source_file_modified_at  -- noqa: RF03
     from {{ landing_lines('rees46') }}
 
 ),
 
-{% if is_incremental() %}
 already_ingested as (
 
-    select distinct
-        source_file_name,
-        source_file_size
-    from {{ this }}
+    {% if is_incremental() %}
+        select distinct
+            source_file_name,
+            source_file_size
+        from {{ this }}
+    {% else %}
+        select
+            cast(null as string) as source_file_name,
+            cast(null as bigint) as source_file_size
+        where false
+    {% endif %}
 
 ),
-{% endif %}
 
 new_lines as (
 
     select landing.*
     from landing
-    {% if is_incremental() -%}
     left anti join already_ingested
         on
             landing.source_file_name = already_ingested.source_file_name
             and landing.source_file_size = already_ingested.source_file_size
-    {%- endif %}
     -- the header line (a UTF-8 byte order mark before it is tolerated)
-    where not regexp_replace(raw_line, '^\\x{FEFF}', '') like 'event_time,%'
+    where not regexp_replace(landing.raw_line, '^\\x{FEFF}', '') like 'event_time,%'
 
 ),
 

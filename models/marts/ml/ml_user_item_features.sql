@@ -22,13 +22,14 @@ bounds as (
 
 snapshots as (
 
-    select explode(
-        sequence(
-            date_add(first_event_date, {{ var('min_history_days') | int }}),
-            date_add(last_event_date, 1),
-            interval 1 day
-        )
-    ) as as_of_date
+    select
+        explode(
+            sequence(
+                date_add(first_event_date, {{ var('min_history_days') | int }}),
+                date_add(last_event_date, 1),
+                interval 1 day
+            )
+        ) as as_of_date
     from bounds
 
 ),

@@ -47,10 +47,10 @@ typed as (
         fields._corrupt_record is not null as is_malformed,
         fields.event_time as raw_event_time,
         fields.price as raw_price,
-        raw_line,
-        source_file_name,
-        batch_id,
-        ingested_at
+        parsed.raw_line,
+        parsed.source_file_name,
+        parsed.batch_id,
+        parsed.ingested_at
     from parsed
 
 ),
@@ -81,14 +81,10 @@ ranked as (
 
     select
         *,
-        case
-            when quarantine_reason is null
-                then row_number() over (
-                    partition by
-                        quarantine_reason is null, source_system, user_id, product_id, event_type, event_at
-                    order by ingested_at, source_file_name, raw_line
-                )
-        end as duplicate_rank
+        row_number() over (
+            partition by quarantine_reason is null, source_system, user_id, product_id, event_type, event_at
+            order by ingested_at, source_file_name, raw_line
+        ) as rank_in_key
     from validated
 
 ),
@@ -108,7 +104,7 @@ final as (
         user_id,
         user_session_id,
         quarantine_reason,
-        duplicate_rank,
+        case when quarantine_reason is null then rank_in_key end as duplicate_rank,
         raw_event_time,
         raw_price,
         raw_line,

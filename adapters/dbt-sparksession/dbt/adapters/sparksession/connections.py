@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from dbt.adapters.spark.connections import SparkConnectionManager, SparkCredentials
 from dbt_common.exceptions import DbtRuntimeError
@@ -17,7 +18,7 @@ _factory_lock = threading.Lock()
 class SparkSessionCredentials(SparkCredentials):
     """dbt-spark credentials plus ``session_factory``, a ``"module:function"`` returning a SparkSession."""
 
-    session_factory: Optional[str] = None
+    session_factory: str | None = None
 
     @property
     def type(self) -> str:
@@ -48,8 +49,8 @@ def ensure_session(credentials: SparkSessionCredentials) -> Any:
 
     with _factory_lock:
         active = SparkSession.getActiveSession()
-        if active is None and SparkSession._instantiatedSession is not None:  # noqa: SLF001
-            active = SparkSession._instantiatedSession  # noqa: SLF001
+        if active is None and SparkSession._instantiatedSession is not None:
+            active = SparkSession._instantiatedSession
         if active is not None:
             return active
         if credentials.session_factory:

@@ -6,9 +6,8 @@ import traceback
 from typing import Any
 
 from dbt.adapters.base import PythonJobHelper
-from dbt_common.exceptions import DbtRuntimeError
-
 from dbt.adapters.sparksession.connections import SparkSessionCredentials, ensure_session
+from dbt_common.exceptions import DbtRuntimeError
 
 
 class SessionPythonJobHelper(PythonJobHelper):
@@ -25,12 +24,10 @@ class SessionPythonJobHelper(PythonJobHelper):
         namespace: dict[str, Any] = {"spark": spark, "__name__": "__dbt_python_model__"}
         try:
             code = compile(compiled_code, filename, "exec")
-            exec(code, namespace)  # noqa: S102 - running dbt's compiled model is the purpose
+            exec(code, namespace)
         except Exception as exc:  # surface one readable error, keep the model's own frames
             frames = [
-                line
-                for line in traceback.format_exception(exc)
-                if filename in line or not line.startswith("  File ")
+                line for line in traceback.format_exception(exc) if filename in line or not line.startswith("  File ")
             ]
             raise DbtRuntimeError(
                 f"Python model {self.relation} failed: {type(exc).__name__}: {exc}\n" + "".join(frames[-12:])

@@ -1,0 +1,70 @@
+"""The sample data generator: REES46 layout, determinism, rates, a separate oracle."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from pathlib import Path
+
+from lakehouse.generate import REES46_COLUMNS, GeneratorConfig, write_landing
+
+
+def _generate(tmp_path: Path, **kwargs) -> tuple:  # type: ignore[no-untyped-def]
+    cfg = GeneratorConfig(events=5_000, days=5, start_date=dt.date(2019, 10, 1), **kwargs)
+    return cfg, write_landing(cfg, tmp_path / "landing", tmp_path / "oracle", progress=False)
+
+
+def test_files_follow_the_rees46_layout(tmp_path: Path) -> None:
+    _, result = _generate(tmp_path)
+    assert [p.name for p in result.files] == [f"rees46_events_2019-10-0{d}.csv" for d in range(1, 6)]
+    with result.files[0].open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == REES46_COLUMNS
+    first = dict(zip(REES46_COLUMNS, rows[1], strict=True))
+    assert re.fullmatch(r"2019-10-01 \d\d:\d\d:\d\d UTC", first["event_time"])
+    assert first["event_type"] in {"view", "cart", "remove_from_cart", "purchase"}
+    assert re.fullmatch(r"\d{19}", first["category_id"])
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", first["user_session"])
+    body = [r for p in result.files for r in list(csv.reader(p.open(newline="")))[1:]]
+    assert len(body) == result.events
+    null_code = sum(1 for r in body if r[4] == "") / len(body)
+    null_brand = sum(1 for r in body if r[5] == "") / len(body)
+    assert 0.15 < null_code < 0.55 and 0.03 < null_brand < 0.35
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
+    _, a = _generate(tmp_path / "a", seed=3)
+    _, b = _generate(tmp_path / "b", seed=3)
+    _, c = _generate(tmp_path / "c", seed=4)
+    assert [p.read_bytes() for p in a.files] == [p.read_bytes() for p in b.files]
+    assert a.files[0].read_bytes() != c.files[0].read_bytes()
+
+
+def test_rates_are_anchored_to_rees46(tmp_path: Path) -> None:
+    cfg, result = _generate(tmp_path)
+    assert abs(result.events - cfg.events) / cfg.events < 0.05
+    purchase_rate = result.counts["purchase"] / result.events
+    cart_rate = result.counts["cart"] / result.events
+    assert 0.008 < purchase_rate < 0.035  # REES46 October 2019: 1.75%
+    assert 0.01 < cart_rate < 0.045  # REES46 October 2019: 2.19%
+
+
+def test_oracle_is_written_outside_the_landing_zone(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    _, result = _generate(tmp_path)
+    assert tmp_path / "landing" not in result.oracle_file.parents
+    truth = pq.read_table(result.oracle_file).to_pandas()
+    assert {"user_id", "product_id", "purchase_prob_per_visit", "visits_per_day"} <= set(truth.columns)
+    assert truth["purchase_prob_per_visit"].between(0, 1).all()
+    assert not truth.duplicated(["user_id", "product_id"]).any()
+
+
+def test_gzip_files_hold_the_same_lines(tmp_path: Path) -> None:
+    import gzip
+
+    _, plain = _generate(tmp_path / "plain")
+    _, zipped = _generate(tmp_path / "gz", gzip=True)
+    assert zipped.files[0].name.endswith(".csv.gz")
+    assert gzip.decompress(zipped.files[0].read_bytes()) == plain.files[0].read_bytes()

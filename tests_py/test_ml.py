@@ -1,0 +1,63 @@
+"""ML building blocks: metrics, time split, champion gate (on a throwaway MLflow store)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lakehouse_ml.features import FEATURES, LABEL, FeatureContractError, check_contract, time_split
+from lakehouse_ml.metrics import evaluate, lift_at_top
+
+
+def _frame(n_days: int = 4, per_day: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = n_days * per_day
+    frame = pd.DataFrame({c: rng.poisson(2.0, rows).astype(float) for c in FEATURES})
+    frame["as_of_date"] = np.repeat(pd.date_range("2019-10-10", periods=n_days).date, per_day)
+    frame["user_id"] = rng.integers(1, 10_000, rows)
+    frame["product_id"] = rng.integers(1, 500, rows)
+    signal = frame["interaction_score"] + 2 * frame["carts_30d"]
+    frame[LABEL] = rng.random(rows) < 1 / (1 + np.exp(-(signal - 9)))
+    return frame
+
+
+def test_lift_and_metrics_on_known_values() -> None:
+    y = np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 1])
+    score = np.array([0.9, 0.1, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.05])
+    assert lift_at_top(y, score, 0.1) == pytest.approx(5.0)  # top 1 of 10 is a buyer; base rate 0.2
+    metrics = evaluate(y, score)
+    assert metrics["roc_auc"] == pytest.approx(0.5)
+    assert metrics["positive_rate"] == pytest.approx(0.2)
+    assert evaluate(np.array([0, 1]), np.array([0.0, 1.0]))["log_loss"] < 1e-5
+
+
+def test_time_split_validates_on_the_latest_snapshot_only() -> None:
+    frame = _frame()
+    train, valid = time_split(frame)
+    assert pd.to_datetime(train["as_of_date"]).max() < pd.to_datetime(valid["as_of_date"]).min()
+    assert valid["as_of_date"].nunique() == 1 and len(train) + len(valid) == len(frame)
+    with pytest.raises(FeatureContractError, match="at least 2 labelled snapshot dates"):
+        time_split(frame[frame["as_of_date"] == frame["as_of_date"].max()])
+
+
+def test_contract_names_missing_columns() -> None:
+    with pytest.raises(FeatureContractError, match="lacks columns: carts_30d"):
+        check_contract(_frame().drop(columns=["carts_30d"]))
+
+
+def test_champion_moves_only_when_beaten_on_the_same_data(tmp_path: Path) -> None:
+    from lakehouse_ml import registry
+    from lakehouse_ml.pipeline import run_training
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    first = run_training(_frame(seed=1), "gate_test", experiment="gate_test", tracking_uri=uri)
+    assert bool(first.loc[0, "promoted"]) and first.loc[0, "champion_version_before"] is None
+    second = run_training(_frame(seed=1), "gate_test", experiment="gate_test", tracking_uri=uri)
+    assert not bool(second.loc[0, "promoted"])  # a tie is not a win
+    assert registry.champion_version("gate_test") == first.loc[0, "model_version"]
+    assert registry.promote_if_better("gate_test", second.loc[0, "model_version"], 0.9, 0.8)
+    assert registry.champion_version("gate_test") == second.loc[0, "model_version"]
+    assert not registry.promote_if_better("gate_test", first.loc[0, "model_version"], 0.7, 0.8)

@@ -1,0 +1,134 @@
+"""End to end on the small sample: `dbt build` (SQL and Python models) in the test session's Spark."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.dbt
+
+LAYERS = ("bronze", "silver", "gold", "ml")
+
+
+def test_every_table_is_delta_in_a_layer_schema(spark, built) -> None:  # type: ignore[no-untyped-def]
+    from lakehouse.summary import table_inventory
+
+    tables = {f"{t.schema}.{t.name}": t for t in table_inventory(spark)}
+    expected = {
+        "bronze.brz_rees46__events",
+        "silver.stg_rees46__events",
+        "silver.int_events_validated",
+        "silver.int_events_quarantined",
+        "silver.int_events_duplicates",
+        "silver.event_types",
+        "gold.fct_events",
+        "gold.dim_products",
+        "gold.agg_daily_kpis",
+        "ml.ml_user_item_features",
+        "ml.ml_conversion_training_runs",
+        "ml.ml_conversion_predictions",
+    }
+    assert expected <= set(tables)
+    assert {t.table_format for t in tables.values()} == {"delta"}
+    assert all(t.rows > 0 for name, t in tables.items() if name != "silver.int_events_duplicates")
+
+
+def test_bronze_holds_every_delivered_line(spark, built) -> None:  # type: ignore[no-untyped-def]
+    lines = sum(len(p.read_text().splitlines()) - 1 for p in built.files)  # minus each header
+    assert spark.table("bronze.brz_rees46__events").count() == lines == built.events
+    files = {r.source_file_name for r in spark.table("bronze.brz_rees46__events").select("source_file_name").collect()}
+    assert files == {p.name for p in built.files}
+
+
+def test_nothing_lost_between_bronze_and_silver(spark, built) -> None:  # type: ignore[no-untyped-def]
+    bronze = spark.table("bronze.brz_rees46__events").count()
+    silver = spark.table("silver.int_events_validated").count()
+    quarantined = spark.table("silver.int_events_quarantined").count()
+    duplicates = spark.table("silver.int_events_duplicates").count()
+    assert bronze == silver + quarantined + duplicates
+    assert spark.table("gold.fct_events").count() == silver
+
+
+def test_daily_kpis_match_an_independent_pandas_computation(spark, built) -> None:  # type: ignore[no-untyped-def]
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in built.files]
+    raw = pd.concat(frames, ignore_index=True)
+    raw["event_date"] = pd.to_datetime(raw["event_time"].str.removesuffix(" UTC")).dt.date
+    raw["price"] = raw["price"].astype(float)
+    raw = raw.drop_duplicates(["user_id", "product_id", "event_type", "event_time"])
+    expected = raw.groupby("event_date").agg(
+        active_users=("user_id", "nunique"),
+        purchases=("event_type", lambda s: int((s == "purchase").sum())),
+    )
+    revenue = raw[raw["event_type"] == "purchase"].groupby("event_date")["price"].sum()
+    kpis = spark.table("gold.agg_daily_kpis").toPandas().set_index("event_date")
+    assert len(kpis) == len(expected)
+    for day, row in expected.iterrows():
+        assert kpis.loc[day, "active_users"] == row["active_users"]
+        assert kpis.loc[day, "purchases"] == row["purchases"]
+        assert float(kpis.loc[day, "revenue"]) == pytest.approx(float(revenue.get(day, 0.0)), abs=0.01)
+
+
+def test_features_see_only_the_past_and_labels_only_the_horizon(spark, built) -> None:  # type: ignore[no-untyped-def]
+    """Recompute the interaction score and the label for one snapshot directly from the events."""
+    features = spark.table("ml.ml_user_item_features")
+    as_of = sorted(r.as_of_date for r in features.select("as_of_date").distinct().collect())[5]
+    events = spark.table("gold.fct_events").toPandas()
+    past = events[(events["event_date"] < as_of) & (events["event_date"] >= as_of - dt.timedelta(days=30))]
+    expected_score = past.groupby(["user_id", "product_id"])["interaction_weight"].sum()
+    future = events[
+        (events["event_date"] >= as_of)
+        & (events["event_date"] < as_of + dt.timedelta(days=7))
+        & (events["event_type"] == "purchase")
+    ]
+    bought = set(zip(future["user_id"], future["product_id"], strict=True))
+    snap = features.where(features.as_of_date == as_of).toPandas().set_index(["user_id", "product_id"])
+    assert set(snap.index) == set(expected_score.index)  # candidates: pairs active in the lookback window
+    assert (snap["interaction_score"] == expected_score.reindex(snap.index)).all()
+    assert (snap["days_since_last_interaction"] >= 1).all()
+    assert snap["converted"].to_dict() == {k: k in bought for k in snap.index}
+
+
+def test_training_run_registered_and_promoted(spark, built) -> None:  # type: ignore[no-untyped-def]
+    runs = spark.table("ml.ml_conversion_training_runs").toPandas()
+    assert len(runs) == 1
+    run = runs.iloc[0]
+    assert bool(run["promoted"]) and run["champion_version_before"] is None
+    assert 0.5 < run["roc_auc"] <= 1.0
+    assert run["train_to"] < run["valid_date"]
+    assert {"baseline_lr3_roc_auc", "baseline_prior_roc_auc", "pr_auc", "brier", "lift_top_decile"} <= set(runs)
+
+
+def test_predictions_are_probabilities_from_the_champion(spark, built) -> None:  # type: ignore[no-untyped-def]
+    import mlflow
+
+    from lakehouse_ml.registry import champion_version, configure
+
+    configure()
+    preds = spark.table("ml.ml_conversion_predictions").toPandas()
+    run = spark.table("ml.ml_conversion_training_runs").toPandas().iloc[0]
+    assert preds["probability"].between(0, 1).all()
+    assert preds["probability"].nunique() > 10  # probabilities, not class labels
+    assert set(preds["model_version"]) == {champion_version(run["model_name"])}
+    assert set(preds["run_id"]) == {run["run_id"]}
+    assert preds["as_of_date"].nunique() == 1
+    assert sorted(preds["probability_decile"].unique()) == list(range(1, 11))
+    top = preds.sort_values("probability_rank").iloc[0]
+    assert top["probability"] == preds["probability"].max()
+    assert mlflow.get_run(run["run_id"]).data.metrics["roc_auc"] == pytest.approx(run["roc_auc"])
+
+
+def test_rebuild_ingests_nothing_twice_and_keeps_the_champion(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
+    bronze_before = spark.table("bronze.brz_rees46__events").count()
+    preds_before = spark.table("ml.ml_conversion_predictions").count()
+    run_dbt("build")
+    assert spark.table("bronze.brz_rees46__events").count() == bronze_before
+    runs = spark.table("ml.ml_conversion_training_runs").orderBy("trained_at").toPandas()
+    assert len(runs) == 2
+    second = runs.iloc[1]
+    # same data, same validation snapshot: the candidate does not beat the champion, so no promotion
+    assert second["champion_version_before"] == runs.iloc[0]["model_version"]
+    assert second["champion_roc_auc_before"] == pytest.approx(runs.iloc[0]["roc_auc"])
+    assert not bool(second["promoted"])
+    assert spark.table("ml.ml_conversion_predictions").count() == preds_before  # merge, not append

@@ -1,0 +1,59 @@
+"""The local engine: Java check, Spark + Delta configuration, one session."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from lakehouse.paths import lakehouse_paths
+from lakehouse.runtime import JavaNotFoundError, check_java, java_major_version, spark_conf
+
+
+def _fake_java(tmp_path: Path, version_line: str) -> str:
+    java = tmp_path / "java"
+    java.write_text(f"#!/bin/sh\necho '{version_line}' >&2\n")
+    java.chmod(java.stat().st_mode | stat.S_IEXEC)
+    return str(java)
+
+
+def test_java_version_is_read_from_modern_and_legacy_formats(tmp_path: Path) -> None:
+    assert java_major_version(_fake_java(tmp_path, 'openjdk version "17.0.15" 2025-04-15')) == 17
+    assert java_major_version(_fake_java(tmp_path, 'java version "1.8.0_402"')) == 8
+
+
+def test_missing_or_old_java_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "nowhere"))
+    with pytest.raises(JavaNotFoundError, match="no `java` was found"):
+        check_java()
+    jdk = tmp_path / "jdk8"
+    (jdk / "bin").mkdir(parents=True)
+    os.rename(_fake_java(tmp_path, 'java version "1.8.0_402"'), jdk / "bin" / "java")
+    monkeypatch.setenv("JAVA_HOME", str(jdk))
+    with pytest.raises(JavaNotFoundError, match="found Java 8"):
+        check_java()
+
+
+def test_everything_lives_under_one_overridable_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path / "lh"))
+    paths = lakehouse_paths()
+    conf = spark_conf(paths)
+    assert conf["spark.sql.warehouse.dir"] == str(tmp_path / "lh" / "warehouse")
+    assert str(tmp_path / "lh" / "metastore_db") in conf["spark.hadoop.javax.jdo.option.ConnectionURL"]
+    assert paths.mlflow_tracking_uri == f"sqlite:///{tmp_path / 'lh' / 'mlflow' / 'mlflow.db'}"
+    assert conf["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
+    assert conf["spark.jars.packages"].startswith("io.delta:delta-spark_2.13:4.0")
+
+
+def test_session_is_delta_enabled_and_reused(spark) -> None:  # type: ignore[no-untyped-def]
+    from lakehouse.runtime import get_spark
+
+    assert get_spark() is spark
+    spark.sql("create schema if not exists scratch")
+    spark.sql("create or replace table scratch.t (id int)")
+    spark.sql("insert into scratch.t values (1), (2)")
+    assert spark.sql("describe detail scratch.t").first()["format"] == "delta"
+    assert spark.table("scratch.t").count() == 2
+    spark.sql("drop schema scratch cascade")
