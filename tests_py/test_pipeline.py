@@ -32,7 +32,9 @@ def test_every_table_is_delta_in_a_layer_schema(spark, built) -> None:  # type: 
     }
     assert expected <= set(tables)
     assert {t.table_format for t in tables.values()} == {"delta"}
-    assert all(t.rows > 0 for name, t in tables.items() if name != "silver.int_events_duplicates")
+    # the generated sample has no defects yet: quarantine and duplicates may be empty here
+    optional = {"silver.int_events_duplicates", "silver.int_events_quarantined"}
+    assert all(t.rows > 0 for name, t in tables.items() if name not in optional)
 
 
 def test_bronze_holds_every_delivered_line(spark, built) -> None:  # type: ignore[no-untyped-def]
@@ -132,3 +134,55 @@ def test_rebuild_ingests_nothing_twice_and_keeps_the_champion(spark, built, run_
     assert second["champion_roc_auc_before"] == pytest.approx(runs.iloc[0]["roc_auc"])
     assert not bool(second["promoted"])
     assert spark.table("ml.ml_conversion_predictions").count() == preds_before  # merge, not append
+
+
+DEFECT_LINES = [
+    "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session",
+    "2019-10-05 10:00:00 UTC,view,1000001,2053013552000000001,electronics.smartphone,samsung,100.00,599000001,{s}",
+    "2019-10-05 10:00:00 UTC,view,1000001,2053013552000000001,electronics.smartphone,samsung,100.00,599000001,{s}",
+    "2019-10-05 10:00:02 UTC,wishlist,1000001,2053013552000000001,electronics.smartphone,samsung,100.00,599000001,{s}",
+    "2019-10-05 10:00:03 UTC,view,1000001,2053013552000000001,,,100.00,,{s}",
+    "2019-10-05 10:00:04 UTC,view,1000002,2053013552000000001,,,0,599000001,{s}",
+    "2019-10-05 10:00:05 UTC,view,1000003,2053013552000000001,,,-5.00,599000001,{s}",
+    "2031-01-01 00:00:00 UTC,view,1000001,2053013552000000001,,,100.00,599000001,{s}",
+    "2018-06-01 00:00:00 UTC,view,1000001,2053013552000000001,,,100.00,599000001,{s}",
+    "garbage line without any separators",
+    "not-a-time,view,1000001,2053013552000000001,,,100.00,599000001,{s}",
+    "2019-10-05 10:00:09 UTC,view,10000",
+]
+EXPECTED_REASONS = {
+    "unknown_event_type": 1,
+    "missing_user_id": 1,
+    "non_positive_price": 2,
+    "future_event_time": 1,
+    "before_shop_opened": 1,
+    "malformed_line": 2,
+    "invalid_event_time": 1,
+}
+
+
+def test_defective_file_lands_in_quarantine_with_reasons(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
+    """CRLF endings, a truncated last line and one row per defect class: each row is accounted for."""
+    from lakehouse.paths import lakehouse_paths
+
+    session = "5d0c6c2e-8f1e-4a57-9b0e-3f7c2d9a1b11"
+    text = "\r\n".join(line.format(s=session) for line in DEFECT_LINES)  # no newline after the last line
+    path = lakehouse_paths().landing / "rees46" / "defects_2019-10-05.csv"
+    path.write_bytes(text.encode())
+    bronze_before = spark.table("bronze.brz_rees46__events").count()
+    valid_before = spark.table("silver.int_events_validated").count()
+    run_dbt(
+        "build",
+        "--select",
+        "brz_rees46__events stg_rees46__events int_events_validated int_events_quarantined "
+        "int_events_duplicates assert_bronze_reconciles_with_silver",
+    )
+    assert spark.table("bronze.brz_rees46__events").count() == bronze_before + len(DEFECT_LINES) - 1
+    quarantine = spark.table("silver.int_events_quarantined").where("source_file_name = 'defects_2019-10-05.csv'")
+    reasons = {r.quarantine_reason: r["count"] for r in quarantine.groupBy("quarantine_reason").count().collect()}
+    assert reasons == EXPECTED_REASONS
+    raw = {r.raw_line for r in quarantine.where("quarantine_reason = 'malformed_line'").collect()}
+    assert raw == {"garbage line without any separators", "2019-10-05 10:00:09 UTC,view,10000"}
+    duplicates = spark.table("silver.int_events_duplicates").where("source_file_name = 'defects_2019-10-05.csv'")
+    assert duplicates.count() == 1
+    assert spark.table("silver.int_events_validated").count() == valid_before + 1

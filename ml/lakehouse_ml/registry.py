@@ -45,7 +45,7 @@ def configure(tracking_uri: str | None = None, registry_uri: str | None = None, 
 def champion_version(model_name: str) -> str | None:
     """The version the `champion` alias points to, or None when there is none yet."""
     try:
-        return MlflowClient().get_model_version_by_alias(model_name, CHAMPION).version
+        return str(MlflowClient().get_model_version_by_alias(model_name, CHAMPION).version)
     except MlflowException:
         return None
 
