@@ -61,3 +61,14 @@ def test_champion_moves_only_when_beaten_on_the_same_data(tmp_path: Path) -> Non
     assert registry.promote_if_better("gate_test", second.loc[0, "model_version"], 0.9, 0.8)
     assert registry.champion_version("gate_test") == second.loc[0, "model_version"]
     assert not registry.promote_if_better("gate_test", first.loc[0, "model_version"], 0.7, 0.8)
+
+
+def test_training_does_not_depend_on_row_order(tmp_path: Path) -> None:
+    from lakehouse_ml.pipeline import run_training
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    frame = _frame(seed=2)
+    a = run_training(frame, "order_test", experiment="order_test", tracking_uri=uri)
+    b = run_training(frame.sample(frac=1.0, random_state=5), "order_test", experiment="order_test", tracking_uri=uri)
+    assert a.loc[0, "roc_auc"] == b.loc[0, "roc_auc"]
+    assert not bool(b.loc[0, "promoted"])

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from lakehouse_ml import plots, registry
-from lakehouse_ml.features import FEATURES, LABEL, check_contract, feature_matrix, time_split
+from lakehouse_ml.features import FEATURES, KEY_COLUMNS, LABEL, check_contract, feature_matrix, time_split
 from lakehouse_ml.metrics import evaluate
 from lakehouse_ml.train import prior_baseline, three_feature_baseline, train_model
 
@@ -66,6 +66,9 @@ def run_training(
     ``features`` holds labelled snapshots only. Returns one row describing the run.
     """
     check_contract(features)
+    # a stable row order makes the run reproducible: Spark returns rows in no particular order, and the
+    # model's early-stopping holdout is drawn by position
+    features = features.sort_values(KEY_COLUMNS, kind="stable").reset_index(drop=True)
     train, valid = time_split(features)
     result = train_model(train, valid)
     y_valid = valid[LABEL].astype(int).to_numpy()
