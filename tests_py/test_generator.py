@@ -7,10 +7,11 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from lakehouse.generate import REES46_COLUMNS, GeneratorConfig, write_landing
+from lakehouse.generate import NO_DEFECTS, REES46_COLUMNS, DefectRates, GeneratorConfig, write_landing
 
 
 def _generate(tmp_path: Path, **kwargs) -> tuple:  # type: ignore[no-untyped-def]
+    kwargs.setdefault("defects", NO_DEFECTS)
     cfg = GeneratorConfig(events=5_000, days=5, start_date=dt.date(2019, 10, 1), **kwargs)
     return cfg, write_landing(cfg, tmp_path / "landing", tmp_path / "oracle", progress=False)
 
@@ -68,3 +69,40 @@ def test_gzip_files_hold_the_same_lines(tmp_path: Path) -> None:
     _, zipped = _generate(tmp_path / "gz", gzip=True)
     assert zipped.files[0].name.endswith(".csv.gz")
     assert gzip.decompress(zipped.files[0].read_bytes()) == plain.files[0].read_bytes()
+
+
+def test_defects_are_injected_as_configured_and_accounted_for(tmp_path: Path) -> None:
+    import json
+
+    rates = DefectRates(
+        exact_duplicate=0.01,
+        same_second_duplicate=0.01,
+        malformed=0.004,
+        null_user=0.004,
+        zero_price=0.002,
+        negative_price=0.002,
+        unknown_event_type=0.004,
+        future_timestamp=0.002,
+        crlf_files=0.5,
+        truncated_files=0.2,
+        redelivered_files=2,
+    )
+    cfg, result = _generate(tmp_path, defects=rates)
+    n = cfg.events
+    assert result.injected["exact_duplicate"] == round(0.01 * sum(result.counts.values()))
+    assert result.injected["truncated_line"] >= 1
+    manifest = json.loads((tmp_path / "oracle" / "rees46_defects.json").read_text())
+    assert manifest["expected"] == result.expected
+    assert sum(result.expected.values()) == result.events  # every written line has one expected outcome
+    assert result.expected["malformed_line"] == result.injected["malformed"] + result.injected["truncated_line"]
+    assert result.expected["duplicate"] >= result.injected["exact_duplicate"] + result.injected["same_second_duplicate"]
+    lines = [line for p in result.files for line in p.read_bytes().split(b"\n")[1:] if line]
+    assert len(lines) == result.events
+    assert sum(b",unexpected_field," in line for line in lines) == result.injected["malformed"]
+    crlf = [p for p in result.files if b"\r\n" in p.read_bytes()]
+    assert [p.name for p in crlf] == manifest["crlf_files"]
+    for name in manifest["truncated_files"]:
+        data = (tmp_path / "landing" / "rees46" / name).read_bytes()
+        assert not data.endswith(b"\n") and data.rsplit(b"\n", 1)[-1].count(b",") < 8
+    assert [p.read_bytes() for p in result.redelivered] == [p.read_bytes() for p in result.files[:2]]
+    assert 0.9 * n < result.events < 1.1 * n

@@ -70,6 +70,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_ingest(args: argparse.Namespace) -> int:
+    from lakehouse import bench
+
+    phases, memory = bench.run_ingestion_benchmark(args.events, args.days, args.seed)
+    print(bench.render(phases, memory))
+    return 0
+
+
 def _add_generate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--events", type=int, default=200_000, help="number of events to generate (default 200k)")
     p.add_argument("--days", type=int, default=28, help="days of history, one file per day (default 28)")
@@ -91,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     dbt = sub.add_parser("dbt", help="run dbt inside the local Spark session, e.g. `lakehouse dbt build`")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
     dbt.set_defaults(func=_cmd_dbt)
+    bench = sub.add_parser(
+        "bench-ingest", help="time generation, Bronze and Silver on N events (set LAKEHOUSE_HOME to an empty folder)"
+    )
+    bench.add_argument("--events", type=int, default=10_000_000)
+    bench.add_argument("--days", type=int, default=30)
+    bench.add_argument("--seed", type=int, default=42)
+    bench.set_defaults(func=_cmd_bench_ingest)
     summ = sub.add_parser("summary", help="print tables, row counts and the model's metrics")
     summ.set_defaults(func=_cmd_summary)
     return parser

@@ -110,6 +110,41 @@ WEEKDAY_WEIGHTS = np.array([1.0, 0.98, 0.97, 1.0, 1.05, 1.12, 1.15])  # Monday .
 
 
 @dataclass(frozen=True)
+class DefectRates:
+    """How much bad input to inject: shares of rows (row defects) or of files (file defects)."""
+
+    exact_duplicate: float = 0.002  # the same line delivered twice
+    same_second_duplicate: float = 0.001  # the same event again in the same second, from another session
+    malformed: float = 0.0005  # a line with an extra field
+    null_user: float = 0.0005  # empty user_id
+    zero_price: float = 0.0003
+    negative_price: float = 0.0002
+    unknown_event_type: float = 0.0003
+    future_timestamp: float = 0.0002  # event_time years after the delivery
+    crlf_files: float = 0.1  # files written with CRLF line endings
+    truncated_files: float = 0.05  # files whose last line was cut off mid-write (at least one when > 0)
+    redelivered_files: int = 1  # files delivered a second time, byte for byte, into landing/.../redelivery/
+
+
+# stands for an extra field separator inside a value (the CSV writer refuses a bare comma there)
+FIELD_MARK = "\x1f"
+NO_DEFECTS = DefectRates(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+# where each injected row defect must end up in Silver (the quarantine reason, or "duplicate")
+DEFECT_OUTCOME = {
+    "exact_duplicate": "duplicate",
+    "same_second_duplicate": "duplicate",
+    "malformed": "malformed_line",
+    "truncated_line": "malformed_line",
+    "null_user": "missing_user_id",
+    "zero_price": "non_positive_price",
+    "negative_price": "non_positive_price",
+    "unknown_event_type": "unknown_event_type",
+    "future_timestamp": "future_event_time",
+}
+
+
+@dataclass(frozen=True)
 class GeneratorConfig:
     """Size and behaviour knobs. Defaults reproduce REES46 October 2019 rates at a small scale."""
 
@@ -124,17 +159,21 @@ class GeneratorConfig:
     remove_rate: float = 0.25  # share of carts later removed, when not bought
     no_cart_purchase_share: float = 0.15  # purchases without a cart event
     gzip: bool = False
+    defects: DefectRates = DefectRates()
 
 
 @dataclass
 class GeneratorResult:
     files: list[Path]
     oracle_file: Path
-    events: int
+    events: int  # data lines written (every file once; re-deliveries not counted)
     users: int
     products: int
     sessions: int
-    counts: dict[str, int]
+    counts: dict[str, int]  # event types of the clean stream, before defects
+    injected: dict[str, int]  # row defects injected, by class
+    expected: dict[str, int]  # where the lines must end up: valid, duplicate, and each quarantine reason
+    redelivered: list[Path]
 
 
 def _uuid_strings(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -253,7 +292,6 @@ def generate_events(cfg: GeneratorConfig) -> tuple[dict[str, np.ndarray], dict[s
         "timedelta64[s]"
     )
     sess_uuid = _uuid_strings(rng, n_sessions)
-    slot_rank = np.arange(n_slots) - np.flatnonzero(sess_break)[slot_session]
 
     # expand slots to events: views, then cart, remove, purchase
     n_ev = n_views + carted + removed + bought
@@ -266,8 +304,14 @@ def generate_events(cfg: GeneratorConfig) -> tuple[dict[str, np.ndarray], dict[s
     kind[(after == 0) & c] = 1
     kind[(after == 1) & c & r] = 2
     kind[(after >= 0) & b & (after == c.astype(int) + (c & r).astype(int))] = 3
-    offsets = slot_rank[ev_slot] * 95 + within * rng.integers(4, 40, size=ev_slot.size)
-    ev_time = sess_start[slot_session[ev_slot]] + offsets.astype("timedelta64[s]")
+    # seconds since the session start: strictly increasing gaps of 4 to 90 s within a session
+    gaps = rng.integers(4, 90, size=ev_slot.size)
+    ev_session = slot_session[ev_slot]
+    first_of_session = np.r_[True, ev_session[1:] != ev_session[:-1]]
+    gaps[first_of_session] = 0
+    cum = np.cumsum(gaps)
+    offsets = cum - np.maximum.accumulate(np.where(first_of_session, cum, 0))
+    ev_time = sess_start[ev_session] + offsets.astype("timedelta64[s]")
     prod = slot_product[ev_slot]
     events = {
         "event_time": ev_time,
@@ -294,60 +338,179 @@ def generate_events(cfg: GeneratorConfig) -> tuple[dict[str, np.ndarray], dict[s
     return events, oracle, n_users, n_sessions
 
 
+def inject_row_defects(
+    events: dict[str, np.ndarray], rates: DefectRates, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Copy or alter rows to inject the row defects; each altered row is labelled in ``defect``.
+
+    Defects go to disjoint rows, so each row has one expected outcome. Also adds ``file_day`` (the day
+    file a row is delivered in, kept when its timestamp is pushed into the future) and ``user_null``.
+    """
+    n = events["event_time"].size
+    out = dict(events)
+    out["file_day"] = events["event_time"].astype("datetime64[D]")
+    out["defect"] = np.full(n, "", dtype=object)
+    out["user_null"] = np.zeros(n, dtype=bool)
+    out["event_type"] = events["event_type"].copy()
+    out["price"] = events["price"].copy()
+    out["event_time"] = events["event_time"].copy()
+    pool = rng.permutation(n)
+    taken = 0
+
+    def take(rate: float) -> np.ndarray:
+        nonlocal taken
+        k = round(rate * n)
+        idx = pool[taken : taken + k]
+        taken += k
+        return idx
+
+    altered = {
+        "malformed": take(rates.malformed),
+        "null_user": take(rates.null_user),
+        "zero_price": take(rates.zero_price),
+        "negative_price": take(rates.negative_price),
+        "unknown_event_type": take(rates.unknown_event_type),
+        "future_timestamp": take(rates.future_timestamp),
+    }
+    for name, idx in altered.items():
+        out["defect"][idx] = name
+    out["event_type"][altered["malformed"]] = out["event_type"][altered["malformed"]] + FIELD_MARK + "unexpected_field"
+    out["user_null"][altered["null_user"]] = True
+    out["price"][altered["zero_price"]] = 0.0
+    out["price"][altered["negative_price"]] = -out["price"][altered["negative_price"]]
+    unknown = np.array(["wishlist", "share", "VIEW_ITEM"], dtype=object)
+    out["event_type"][altered["unknown_event_type"]] = unknown[
+        rng.integers(0, unknown.size, altered["unknown_event_type"].size)
+    ]
+    out["event_time"][altered["future_timestamp"]] += np.timedelta64(12 * 365, "D")
+
+    copies = []
+    for name in ("exact_duplicate", "same_second_duplicate"):
+        idx = take(getattr(rates, name))
+        dup = {k: v[idx].copy() for k, v in out.items()}
+        dup["defect"][:] = name
+        if name == "same_second_duplicate":
+            dup["user_session"] = _uuid_strings(rng, idx.size)
+        copies.append(dup)
+    return {k: np.concatenate([out[k]] + [c[k] for c in copies]) for k in out}
+
+
+def _table(chunk: dict[str, np.ndarray]) -> pa.Table:
+    text_time = np.char.add(np.char.replace(np.datetime_as_string(chunk["event_time"], unit="s"), "T", " "), " UTC")
+    return pa.table(
+        {
+            "event_time": pa.array(text_time.astype(object), type=pa.string()),
+            "event_type": pa.array(chunk["event_type"], type=pa.string()),
+            "product_id": pa.array(chunk["product_id"]),
+            "category_id": pa.array(chunk["category_id"]),
+            "category_code": pa.array(chunk["category_code"], type=pa.string()),
+            "brand": pa.array(chunk["brand"], type=pa.string()),
+            "price": pa.array(chunk["price"]),
+            "user_id": pa.array(chunk["user_id"], mask=chunk["user_null"]),
+            "user_session": pa.array(chunk["user_session"], type=pa.string()),
+        }
+    )
+
+
+def _expected_outcomes(events: dict[str, np.ndarray], extra_malformed: int) -> dict[str, int]:
+    """Where every written line must end up in Silver, computed from the labels and the dedup key."""
+    outcome = np.array([DEFECT_OUTCOME.get(d, "valid") for d in events["defect"]], dtype=object)
+    expected: dict[str, int] = {}
+    for name, count in zip(*np.unique(outcome, return_counts=True), strict=True):
+        if name not in ("valid", "duplicate"):
+            expected[str(name)] = int(count)
+    expected["malformed_line"] = expected.get("malformed_line", 0) + extra_malformed
+    keep = (outcome == "valid") | (outcome == "duplicate")
+    key = np.rec.fromarrays(
+        [
+            events["user_id"][keep],
+            events["product_id"][keep],
+            events["event_type"][keep].astype(str),
+            events["event_time"][keep].astype("int64"),
+        ]
+    )
+    unique = np.unique(key).size
+    expected["valid"] = int(unique)
+    expected["duplicate"] = int(keep.sum() - unique)
+    return expected
+
+
 def write_landing(cfg: GeneratorConfig, landing: Path, oracle_dir: Path, progress: bool = True) -> GeneratorResult:
-    """Generate and write one REES46-layout CSV per day under ``landing/rees46``; oracle under ``oracle_dir``."""
+    """Generate and write one REES46-layout CSV per day under ``landing/rees46``, with the configured defects.
+
+    The oracle (pair truth), the generator config and the defect manifest go under ``oracle_dir``.
+    """
+    import json
+
+    import pyarrow.parquet as pq
     from tqdm import tqdm
 
-    events, oracle, n_users, n_sessions = generate_events(cfg)
-    order = np.argsort(events["event_time"], kind="stable")
+    clean, oracle, n_users, n_sessions = generate_events(cfg)
+    types, type_counts = np.unique(clean["event_type"].astype(str), return_counts=True)
+    rng = np.random.default_rng(cfg.seed + 1)
+    events = inject_row_defects(clean, cfg.defects, rng)
+    order = np.lexsort((events["event_time"], events["file_day"]))
     events = {k: v[order] for k, v in events.items()}
-    day = events["event_time"].astype("datetime64[D]")
+    day = events["file_day"]
     out_dir = landing / "rees46"
     out_dir.mkdir(parents=True, exist_ok=True)
-    files: list[Path] = []
-    bounds = np.searchsorted(day, np.arange(day.min(), day.max() + np.timedelta64(1, "D")))
-    bounds = np.append(bounds, day.size)
+    days = np.unique(day)
+    crlf = set(days[rng.random(days.size) < cfg.defects.crlf_files].tolist())
+    truncated_days = days[rng.random(days.size) < cfg.defects.truncated_files]
+    if cfg.defects.truncated_files > 0 and truncated_days.size == 0:
+        truncated_days = days[-1:]
+    truncated = set(truncated_days.tolist())
+    bounds = np.r_[np.searchsorted(day, days), day.size]
     write_opts = pacsv.WriteOptions(include_header=False, quoting_style="none")
     header = (",".join(REES46_COLUMNS) + "\n").encode()
-    for i in tqdm(range(len(bounds) - 1), desc="rees46 days", disable=not progress, unit="file"):
-        lo, hi = bounds[i], bounds[i + 1]
-        if lo == hi:
-            continue
-        chunk = {k: v[lo:hi] for k, v in events.items()}
-        text_time = np.datetime_as_string(chunk["event_time"], unit="s")
-        table = pa.table(
-            {
-                "event_time": pa.array([t.replace("T", " ") + " UTC" for t in text_time]),
-                "event_type": pa.array(chunk["event_type"], type=pa.string()),
-                "product_id": pa.array(chunk["product_id"]),
-                "category_id": pa.array(chunk["category_id"]),
-                "category_code": pa.array(chunk["category_code"], type=pa.string()),
-                "brand": pa.array(chunk["brand"], type=pa.string()),
-                "price": pa.array(chunk["price"]),
-                "user_id": pa.array(chunk["user_id"]),
-                "user_session": pa.array(chunk["user_session"], type=pa.string()),
-            }
-        )
-        name = f"rees46_events_{day[lo]!s}.csv"
-        path = out_dir / (name + ".gz" if cfg.gzip else name)
+    files: list[Path] = []
+    for i, file_day in enumerate(tqdm(days.tolist(), desc="rees46 days", disable=not progress, unit="file")):
+        chunk = {k: v[bounds[i] : bounds[i + 1]] for k, v in events.items()}
+        buffer = pa.BufferOutputStream()
+        pacsv.write_csv(_table(chunk), buffer, write_options=write_opts)
+        body = header + buffer.getvalue().to_pybytes().replace(FIELD_MARK.encode(), b",")
+        if file_day in truncated:  # a last record cut off mid-write: fewer fields, no line end
+            last = body[:-1].rsplit(b"\n", 1)[-1]
+            body += last[: last.index(b",", last.index(b",") + 1) + 4]
+        if file_day in crlf:
+            body = body.replace(b"\n", b"\r\n")
+        path = out_dir / f"rees46_events_{file_day.isoformat()}.csv{'.gz' if cfg.gzip else ''}"
         with pa.CompressedOutputStream(str(path), "gzip") if cfg.gzip else pa.OSFile(str(path), "wb") as sink:
-            sink.write(header)
-            pacsv.write_csv(table, sink, write_options=write_opts)
+            sink.write(body)
         files.append(path)
+    redelivered: list[Path] = []
+    if cfg.defects.redelivered_files > 0:
+        (out_dir / "redelivery").mkdir(exist_ok=True)
+        for path in files[: cfg.defects.redelivered_files]:
+            copy = out_dir / "redelivery" / path.name
+            copy.write_bytes(path.read_bytes())
+            redelivered.append(copy)
+
+    injected = {str(k): int(v) for k, v in zip(*np.unique(events["defect"], return_counts=True), strict=True) if k}
+    if truncated:
+        injected["truncated_line"] = len(truncated)
+    expected = _expected_outcomes(events, extra_malformed=len(truncated))
     oracle_dir.mkdir(parents=True, exist_ok=True)
     oracle_file = oracle_dir / "rees46_pair_truth.parquet"
-    import pyarrow.parquet as pq
-
     pq.write_table(pa.table(oracle), oracle_file)
-    meta = {k: str(v) for k, v in asdict(cfg).items()}
-    pq.write_table(pa.table({"key": list(meta), "value": list(meta.values())}), oracle_dir / "generator_config.parquet")
-    types, counts = np.unique(events["event_type"].astype(str), return_counts=True)
+    manifest = {
+        "config": json.loads(json.dumps(asdict(cfg), default=str)),
+        "injected": injected,
+        "expected": expected,
+        "crlf_files": sorted(f"rees46_events_{d.isoformat()}.csv" for d in crlf),
+        "truncated_files": sorted(f"rees46_events_{d.isoformat()}.csv" for d in truncated),
+        "redelivered_files": [str(p) for p in redelivered],
+    }
+    (oracle_dir / "rees46_defects.json").write_text(json.dumps(manifest, indent=2))
     return GeneratorResult(
         files=files,
         oracle_file=oracle_file,
-        events=int(day.size),
+        events=int(day.size) + len(truncated),
         users=n_users,
-        products=int(np.unique(events["product_id"]).size),
+        products=int(np.unique(clean["product_id"]).size),
         sessions=n_sessions,
-        counts=dict(zip(types.tolist(), counts.astype(int).tolist(), strict=True)),
+        counts=dict(zip(types.tolist(), type_counts.astype(int).tolist(), strict=True)),
+        injected=injected,
+        expected=expected,
+        redelivered=redelivered,
     )

@@ -1,7 +1,8 @@
 -- Bronze: every line of every REES46-layout file in the landing zone, exactly as delivered, plus
 -- ingestion metadata. Header lines are not records and are left out; everything else stays, even
 -- lines that will not parse (Silver quarantines them with a reason).
--- Append-only. A file already ingested (same name and size) is recognised and skipped.
+-- Append-only. A file already ingested (same name and size) is recognised and skipped, and a file
+-- delivered twice in the same drop is read once.
 
 with landing as (
 
@@ -31,14 +32,43 @@ already_ingested as (
 
 ),
 
+delivered_files as (
+
+    select distinct
+        source_file_path,
+        source_file_name,
+        source_file_size,
+        source_file_modified_at
+    from landing
+
+),
+
+new_files as (
+
+    -- one copy of each (name, size) not ingested before: a file delivered twice, even within one drop,
+    -- is read once (the earliest copy)
+    select
+        delivered_files.source_file_path,
+        row_number() over (
+            partition by delivered_files.source_file_name, delivered_files.source_file_size
+            order by delivered_files.source_file_modified_at, delivered_files.source_file_path
+        ) as copy_rank
+    from delivered_files
+    left anti join already_ingested
+        on
+            delivered_files.source_file_name = already_ingested.source_file_name
+            and delivered_files.source_file_size = already_ingested.source_file_size
+
+),
+
 new_lines as (
 
     select landing.*
     from landing
-    left anti join already_ingested
+    left semi join new_files
         on
-            landing.source_file_name = already_ingested.source_file_name
-            and landing.source_file_size = already_ingested.source_file_size
+            landing.source_file_path = new_files.source_file_path
+            and new_files.copy_rank = 1
     -- the header line (a UTF-8 byte order mark before it is tolerated)
     where not regexp_replace(landing.raw_line, '^\\x{FEFF}', '') like 'event_time,%'
 

@@ -1,0 +1,78 @@
+"""Ingestion benchmark: generation, Bronze and Silver on N generated events; rows/s and peak memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _peak_rss_mib(pid: int | str = "self") -> float:
+    """Peak resident set size (VmHWM) of a process, in MiB; 0 when unknown."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float
+    rows: int
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else float("nan")
+
+
+def run_ingestion_benchmark(events: int, days: int, seed: int = 42) -> tuple[list[Phase], dict[str, float]]:
+    """Generate ``events`` into a fresh LAKEHOUSE_HOME, then build Bronze and Silver with dbt, timed."""
+    from lakehouse.dbt_runner import run_dbt
+    from lakehouse.generate import GeneratorConfig, write_landing
+    from lakehouse.paths import lakehouse_paths
+    from lakehouse.runtime import get_spark
+
+    paths = lakehouse_paths()
+    if paths.warehouse.exists() and any(paths.warehouse.iterdir()):
+        raise RuntimeError(f"{paths.home} already holds a warehouse: point LAKEHOUSE_HOME at an empty folder")
+    phases: list[Phase] = []
+    started = time.perf_counter()
+    result = write_landing(GeneratorConfig(events=events, days=days, seed=seed), paths.landing, paths.oracle)
+    phases.append(Phase("generate (landing CSV)", time.perf_counter() - started, result.events))
+    spark = get_spark()
+    jvm_pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    for name, select in (
+        ("bronze (raw lines)", "event_types brz_rees46__events"),
+        (
+            "silver (parse, validate, dedup)",
+            "stg_rees46__events int_events_validated int_events_quarantined int_events_duplicates",
+        ),
+    ):
+        started = time.perf_counter()
+        if not run_dbt(["run", "--select", select, "--target-path", str(paths.tmp / "bench_target")]):
+            raise RuntimeError(f"dbt run failed for {name}")
+        phases.append(Phase(name, time.perf_counter() - started, result.events))
+    memory = {"python_peak_rss_mib": _peak_rss_mib(), "jvm_peak_rss_mib": _peak_rss_mib(jvm_pid)}
+    return phases, memory
+
+
+def render(phases: list[Phase], memory: dict[str, float]) -> str:
+    lines = [f"{'phase':34} {'seconds':>9} {'rows':>12} {'rows/s':>12}"]
+    lines += [f"{p.name:34} {p.seconds:9.1f} {p.rows:12,} {p.rows_per_second:12,.0f}" for p in phases]
+    lines.append(
+        f"peak RSS: python {memory['python_peak_rss_mib']:,.0f} MiB, JVM {memory['jvm_peak_rss_mib']:,.0f} MiB "
+        f"(cores: {os.cpu_count()})"
+    )
+    return "\n".join(lines)
+
+
+def to_json(phases: list[Phase], memory: dict[str, float]) -> str:
+    return json.dumps(
+        {"phases": [{"name": p.name, "seconds": p.seconds, "rows": p.rows} for p in phases], **memory}, indent=2
+    )
