@@ -47,8 +47,10 @@ def run_ingestion_benchmark(events: int, days: int, seed: int = 42) -> tuple[lis
     phases.append(Phase("generate (landing CSV)", time.perf_counter() - started, result.events))
     spark = get_spark()
     jvm_pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    if not run_dbt(["seed", "--target-path", str(paths.tmp / "bench_target")]):
+        raise RuntimeError("dbt seed failed")
     for name, select in (
-        ("bronze (raw lines)", "event_types brz_rees46__events"),
+        ("bronze (raw lines)", "brz_rees46__events"),
         (
             "silver (parse, validate, dedup)",
             "stg_rees46__events int_events_validated int_events_quarantined int_events_duplicates",

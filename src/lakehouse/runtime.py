@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -97,6 +98,8 @@ def get_spark():  # type: ignore[no-untyped-def]
             builder = builder.config(key, value)
         spark = builder.getOrCreate()
         spark.sparkContext.setLogLevel(os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL", "ERROR"))
+        # PySpark logs every failed query with its whole JVM stack trace; dbt already reports the error
+        logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
         return spark
 
 
