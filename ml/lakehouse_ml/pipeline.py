@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 
 import mlflow
 import numpy as np
@@ -147,7 +145,6 @@ def score_latest(
     mv = mlflow.tracking.MlflowClient().get_model_version(model_name, version)
     latest = features_sdf.agg(F.max("as_of_date")).first()[0]
     snapshot = features_sdf.where(F.col("as_of_date") == F.lit(latest))
-    os.environ.setdefault("MLFLOW_TMPDIR", tempfile.gettempdir())
     udf = mlflow.pyfunc.spark_udf(
         spark, f"models:/{model_name}/{version}", result_type="array<double>", env_manager="local"
     )
