@@ -179,6 +179,10 @@ DEFECT_LINES = [
     "2018-06-01 00:00:00 UTC,view,1000001,2053013552000000001,,,100.00,599000001,{s}",
     "garbage line without any separators",
     "not-a-time,view,1000001,2053013552000000001,,,100.00,599000001,{s}",
+    # three valid events delivered without a session id: 10 minutes apart, then 40 minutes later
+    "2019-10-05 11:00:00 UTC,view,1000004,2053013552000000001,,,10.00,599000002,",
+    "2019-10-05 11:10:00 UTC,cart,1000004,2053013552000000001,,,10.00,599000002,",
+    "2019-10-05 11:50:00 UTC,view,1000005,2053013552000000001,,,12.00,599000002,",
     "2019-10-05 10:00:09 UTC,view,10000",
 ]
 EXPECTED_REASONS = {
@@ -218,4 +222,14 @@ def test_defective_file_lands_in_quarantine_with_reasons(spark, built, run_dbt) 
     assert raw == {"garbage line without any separators", "2019-10-05 10:00:09 UTC,view,10000"}
     duplicates = spark.table("silver.int_events_duplicates").where("source_file_name = 'defects_2019-10-05.csv'")
     assert duplicates.count() == 1
-    assert spark.table("silver.int_events_validated").count() == valid_before + 1
+    assert spark.table("silver.int_events_validated").count() == valid_before + 4
+    sessions = (
+        spark.table("silver.int_events_validated")
+        .where("user_id = 599000002")
+        .orderBy("event_at")
+        .select("user_session_id", "is_session_derived")
+        .collect()
+    )
+    assert all(r.is_session_derived for r in sessions)
+    assert sessions[0].user_session_id == sessions[1].user_session_id != sessions[2].user_session_id
+    assert sessions[0].user_session_id.startswith("derived-rees46-599000002-")

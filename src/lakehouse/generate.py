@@ -121,6 +121,7 @@ class DefectRates:
     negative_price: float = 0.0002
     unknown_event_type: float = 0.0003
     future_timestamp: float = 0.0002  # event_time years after the delivery
+    missing_session: float = 0.0005  # empty user_session (a quirk of the real data; the row stays valid)
     crlf_files: float = 0.1  # files written with CRLF line endings
     truncated_files: float = 0.05  # files whose last line was cut off mid-write (at least one when > 0)
     redelivered_files: int = 1  # files delivered a second time, byte for byte, into landing/.../redelivery/
@@ -128,7 +129,7 @@ class DefectRates:
 
 # stands for an extra field separator inside a value (the CSV writer refuses a bare comma there)
 FIELD_MARK = "\x1f"
-NO_DEFECTS = DefectRates(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+NO_DEFECTS = DefectRates(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 # where each injected row defect must end up in Silver (the quarantine reason, or "duplicate")
 DEFECT_OUTCOME = {
@@ -141,6 +142,7 @@ DEFECT_OUTCOME = {
     "negative_price": "non_positive_price",
     "unknown_event_type": "unknown_event_type",
     "future_timestamp": "future_event_time",
+    "missing_session": "valid",
 }
 
 
@@ -371,6 +373,7 @@ def inject_row_defects(
         "negative_price": take(rates.negative_price),
         "unknown_event_type": take(rates.unknown_event_type),
         "future_timestamp": take(rates.future_timestamp),
+        "missing_session": take(rates.missing_session),
     }
     for name, idx in altered.items():
         out["defect"][idx] = name
@@ -383,6 +386,8 @@ def inject_row_defects(
         rng.integers(0, unknown.size, altered["unknown_event_type"].size)
     ]
     out["event_time"][altered["future_timestamp"]] += np.timedelta64(12 * 365, "D")
+    out["user_session"] = events["user_session"].copy()
+    out["user_session"][altered["missing_session"]] = None
 
     copies = []
     for name in ("exact_duplicate", "same_second_duplicate"):
@@ -396,10 +401,13 @@ def inject_row_defects(
 
 
 def _table(chunk: dict[str, np.ndarray]) -> pa.Table:
-    text_time = np.char.add(np.char.replace(np.datetime_as_string(chunk["event_time"], unit="s"), "T", " "), " UTC")
+    import pyarrow.compute as pc
+
+    iso = pa.array(np.datetime_as_string(chunk["event_time"], unit="s"))  # 2019-10-01T00:00:00
+    event_time = pc.binary_join_element_wise(pc.replace_substring(iso, "T", " "), " UTC", "")
     return pa.table(
         {
-            "event_time": pa.array(text_time.astype(object), type=pa.string()),
+            "event_time": event_time,
             "event_type": pa.array(chunk["event_type"], type=pa.string()),
             "product_id": pa.array(chunk["product_id"]),
             "category_id": pa.array(chunk["category_id"]),
@@ -414,24 +422,33 @@ def _table(chunk: dict[str, np.ndarray]) -> pa.Table:
 
 def _expected_outcomes(events: dict[str, np.ndarray], extra_malformed: int) -> dict[str, int]:
     """Where every written line must end up in Silver, computed from the labels and the dedup key."""
-    outcome = np.array([DEFECT_OUTCOME.get(d, "valid") for d in events["defect"]], dtype=object)
+    defect = events["defect"]
     expected: dict[str, int] = {}
-    for name, count in zip(*np.unique(outcome, return_counts=True), strict=True):
-        if name not in ("valid", "duplicate"):
-            expected[str(name)] = int(count)
-    expected["malformed_line"] = expected.get("malformed_line", 0) + extra_malformed
-    keep = (outcome == "valid") | (outcome == "duplicate")
-    key = np.rec.fromarrays(
-        [
-            events["user_id"][keep],
-            events["product_id"][keep],
-            events["event_type"][keep].astype(str),
-            events["event_time"][keep].astype("int64"),
-        ]
+    for name, target in DEFECT_OUTCOME.items():
+        if target not in ("duplicate", "valid"):
+            expected[target] = expected.get(target, 0) + int((defect == name).sum())
+    expected["malformed_line"] += extra_malformed
+    expected = {k: v for k, v in expected.items() if v}
+    # valid rows and injected duplicates: count rows sharing the dedup key (user, product, type, second)
+    keep = np.isin(defect, [name for name, target in DEFECT_OUTCOME.items() if target in ("valid", "duplicate")])
+    keep |= defect == ""
+    event_type = events["event_type"][keep]
+    type_code = np.zeros(event_type.size, dtype=np.int64)
+    for code, name in enumerate(("view", "cart", "remove_from_cart", "purchase")):
+        type_code[event_type == name] = code
+    key = (
+        events["event_time"][keep].astype("int64"),
+        type_code,
+        events["product_id"][keep],
+        events["user_id"][keep],
     )
-    unique = np.unique(key).size
-    expected["valid"] = int(unique)
-    expected["duplicate"] = int(keep.sum() - unique)
+    order = np.lexsort(key)
+    same_as_previous = np.ones(max(order.size - 1, 0), dtype=bool)
+    for column in key:
+        ordered = column[order]
+        same_as_previous &= ordered[1:] == ordered[:-1]
+    expected["duplicate"] = int(same_as_previous.sum())
+    expected["valid"] = int(keep.sum()) - expected["duplicate"]
     return expected
 
 

@@ -1,11 +1,61 @@
 -- Silver: valid events, one row per (source, user, product, event type, second).
 -- Exact duplicates and the same event repeated within one second collapse to the earliest delivered row
 -- (duplicate_rank = 1 in staging). The removed rows are kept, for audit, in int_events_duplicates.
+-- Events delivered without a session id get one derived from the user's activity: a new session starts
+-- after `session_inactivity_minutes` without an event.
 
-with events as (
+with deduplicated as (
 
     select * from {{ ref('stg_rees46__events') }}
     where quarantine_reason is null and duplicate_rank = 1
+
+),
+
+sessionless as (
+
+    select
+        *,
+        coalesce(
+            event_at > lag(event_at) over (partition by source_system, user_id order by event_at)
+            + make_interval(0, 0, 0, 0, 0, {{ var('session_inactivity_minutes') | int }}, 0),
+            true
+        ) as starts_session
+    from deduplicated
+    where user_session_id is null
+
+),
+
+sessionised as (
+
+    select
+        *,
+        max(case when starts_session then event_at end) over (
+            partition by source_system, user_id
+            order by event_at
+            rows between unbounded preceding and current row
+        ) as session_started_at
+    from sessionless
+
+),
+
+events as (
+
+    select
+        * except (user_session_id),
+        user_session_id,
+        false as is_session_derived
+    from deduplicated
+    where user_session_id is not null
+
+    union all
+
+    select
+        * except (user_session_id, starts_session, session_started_at),
+        concat_ws(
+            '-', 'derived', source_system, cast(user_id as string), cast(unix_timestamp(session_started_at) as string)
+        ) as user_session_id,
+        true as is_session_derived
+    from sessionised
 
 ),
 
@@ -33,6 +83,7 @@ final as (
         price,
         user_id,
         user_session_id,
+        is_session_derived,
         source_file_name,
         batch_id
     from events
