@@ -243,9 +243,8 @@ def generate_events(cfg: GeneratorConfig) -> tuple[dict[str, np.ndarray], dict[s
     pair_rng_u = (np.sin(key.astype(np.float64)) * 43758.5453) % 1.0
     in_fav = pair_rng_u < 0.6
     browse_product = rng.choice(n_products, size=n_slots, p=cat["popularity"])
-    consider_product = browse_product.copy()
     cum_pop = np.cumsum(cat["popularity"])
-    consider_product[:] = np.minimum(np.searchsorted(cum_pop, (pair_rng_u * 7.31) % 1.0), n_products - 1)
+    consider_product = np.minimum(np.searchsorted(cum_pop, (pair_rng_u * 7.31) % 1.0), n_products - 1)
     for c, members in fav_products.items():
         if len(members) == 0:
             continue
