@@ -20,15 +20,19 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         start_date=dt.date.fromisoformat(args.start_date),
         seed=args.seed,
         gzip=args.gzip,
+        retailrocket_share=args.app_share,
     )
     started = time.perf_counter()
     result = write_landing(cfg, paths.landing, paths.oracle, progress=not args.quiet)
     took = time.perf_counter() - started
-    print(
-        f"generated {result.events:,} events ({result.users:,} users, {result.products:,} products, "
-        f"{result.sessions:,} sessions) in {len(result.files)} files under {paths.landing} in {took:.1f}s; "
-        f"event mix {result.counts}"
-    )
+    print(f"generated {result.events:,} events under {paths.landing} in {took:.1f}s")
+    for src in result.sources.values():
+        print(
+            f"  {src.source}: {src.events:,} events ({src.users:,} users, {src.products:,} products, "
+            f"{src.sessions:,} sessions) in {len(src.files)} files; event mix {src.counts}"
+        )
+    if result.catalog_files:
+        print(f"  catalog: {result.catalog_records:,} product records in {len(result.catalog_files)} files")
     return 0
 
 
@@ -84,13 +88,16 @@ def _add_generate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--start-date", default="2019-10-01", help="first day, ISO date (default 2019-10-01)")
     p.add_argument("--seed", type=int, default=42, help="random seed: same seed, same files")
     p.add_argument("--gzip", action="store_true", help="write .csv.gz files")
+    p.add_argument(
+        "--app-share", type=float, default=0.2, help="share of events from the app (RetailRocket layout; 0 = none)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lakehouse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    gen = sub.add_parser("generate", help="write generated REES46-layout files to the landing zone")
+    gen = sub.add_parser("generate", help="write generated multi-source landing files (web, app, catalog)")
     _add_generate_options(gen)
     gen.set_defaults(func=_cmd_generate)
     demo = sub.add_parser("demo", help="generate (if empty), dbt build, docs, summary")

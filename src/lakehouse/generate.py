@@ -15,12 +15,13 @@ The truth per (user, product) pair goes to a separate oracle file that no model 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 REES46_COLUMNS = [
     "event_time",
@@ -162,10 +163,16 @@ class GeneratorConfig:
     no_cart_purchase_share: float = 0.15  # purchases without a cart event
     gzip: bool = False
     defects: DefectRates = DefectRates()
+    # share of the events that come from the app (RetailRocket layout, its own id space); 0 = web only
+    retailrocket_share: float = 0.2
+    catalog: bool = True  # write the product catalog feed (JSON lines) of the web shop
 
 
 @dataclass
-class GeneratorResult:
+class SourceResult:
+    """What was written for one event source."""
+
+    source: str
     files: list[Path]
     oracle_file: Path
     events: int  # data lines written (every file once; re-deliveries not counted)
@@ -176,6 +183,27 @@ class GeneratorResult:
     injected: dict[str, int]  # row defects injected, by class
     expected: dict[str, int]  # where the lines must end up: valid, duplicate, and each quarantine reason
     redelivered: list[Path]
+    reference_files: list[Path] = field(default_factory=list)  # e.g. item properties, category tree
+
+
+@dataclass
+class GeneratorResult:
+    sources: dict[str, SourceResult]
+    catalog_files: list[Path]
+    catalog_records: int
+    catalog_malformed: int
+
+    @property
+    def rees46(self) -> SourceResult:
+        return self.sources["rees46"]
+
+    @property
+    def retailrocket(self) -> SourceResult:
+        return self.sources["retailrocket"]
+
+    @property
+    def events(self) -> int:
+        return sum(s.events for s in self.sources.values())
 
 
 def _uuid_strings(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -191,7 +219,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _catalogue(rng: np.random.Generator, n_products: int) -> dict[str, np.ndarray]:
+def _catalogue(rng: np.random.Generator, n_products: int, days: int) -> dict[str, np.ndarray]:
     n_cat = len(CATEGORY_CODES)
     category_ids = 2053013552000000000 + rng.choice(10**9, size=n_cat, replace=False).astype(np.int64)
     category = rng.zipf(1.6, size=n_products) % n_cat
@@ -203,6 +231,12 @@ def _catalogue(rng: np.random.Generator, n_products: int) -> dict[str, np.ndarra
     price = np.round(cat_price[category] * np.exp(rng.normal(0.0, 0.5, size=n_products)), 2)
     popularity = 1.0 / np.arange(1, n_products + 1) ** 1.1  # Zipf over a random product order
     popularity = popularity[rng.permutation(n_products)]
+    # the catalogue changes over time: a price change for ~30% of products, a new brand for ~2%
+    # (day index from the start; -1 = no change), as the catalog feed and the events both show
+    price_change_day = np.where(rng.random(n_products) < 0.3, rng.integers(1, max(days, 2), n_products), -1)
+    new_price = np.maximum(np.round(price * np.exp(rng.normal(0.0, 0.12, size=n_products)), 2), 0.77)
+    brand_change_day = np.where(rng.random(n_products) < 0.02, rng.integers(1, max(days, 2), n_products), -1)
+    new_brand = np.array(BRANDS, dtype=object)[rng.integers(0, len(BRANDS), n_products)]
     return {
         "product_id": 1000000 + rng.choice(9 * 10**7, size=n_products, replace=False).astype(np.int64),
         "category": category,
@@ -211,15 +245,30 @@ def _catalogue(rng: np.random.Generator, n_products: int) -> dict[str, np.ndarra
         "brand": brand,
         "price": np.maximum(price, 0.77),
         "popularity": popularity / popularity.sum(),
+        "price_change_day": price_change_day,
+        "new_price": new_price,
+        "brand_change_day": brand_change_day,
+        "new_brand": new_brand,
     }
 
 
-def generate_events(cfg: GeneratorConfig) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int, int]:
-    """Simulate the event stream (not yet written). Returns (events, oracle pairs, n_users, n_sessions)."""
+@dataclass
+class Simulation:
+    """The simulated stream of one source, before defects and before any file is written."""
+
+    events: dict[str, np.ndarray]
+    oracle: dict[str, np.ndarray]  # per (user, product) pair: the purchase truth
+    catalogue: dict[str, np.ndarray]  # per product, including its price and brand changes
+    users: int
+    sessions: int
+
+
+def generate_events(cfg: GeneratorConfig) -> Simulation:
+    """Simulate the event stream of the web shop (not yet written)."""
     rng = np.random.default_rng(cfg.seed)
     n_users = max(10, int(cfg.events / cfg.events_per_user))
     n_products = max(20, int(n_users * cfg.products_per_user))
-    cat = _catalogue(rng, n_products)
+    cat = _catalogue(rng, n_products, cfg.days)
 
     # users: latent intent, activity, favourite category, price sensitivity
     intent = rng.beta(1.3, 6.0, size=n_users)
@@ -314,16 +363,21 @@ def generate_events(cfg: GeneratorConfig) -> tuple[dict[str, np.ndarray], dict[s
     offsets = cum - np.maximum.accumulate(np.where(first_of_session, cum, 0))
     ev_time = sess_start[ev_session] + offsets.astype("timedelta64[s]")
     prod = slot_product[ev_slot]
+    # prices and brands as the catalogue had them at the event's day
+    ev_day = (ev_time - start0).astype("timedelta64[D]").astype(np.int64)
+    price_changed = (cat["price_change_day"][prod] >= 0) & (ev_day >= cat["price_change_day"][prod])
+    brand_changed = (cat["brand_change_day"][prod] >= 0) & (ev_day >= cat["brand_change_day"][prod])
     events = {
         "event_time": ev_time,
         "event_type": np.array(["view", "cart", "remove_from_cart", "purchase"], dtype=object)[kind],
         "product_id": cat["product_id"][prod],
         "category_id": cat["category_id"][prod],
         "category_code": cat["category_code"][prod],
-        "brand": cat["brand"][prod],
-        "price": cat["price"][prod],
+        "brand": np.where(brand_changed, cat["new_brand"][prod], cat["brand"][prod]),
+        "price": np.where(price_changed, cat["new_price"][prod], cat["price"][prod]),
         "user_id": user_ids[slot_user[ev_slot]],
         "user_session": sess_uuid[slot_session[ev_slot]],
+        "session_index": ev_session,
     }
     # oracle: per pair, the purchase probability per visit and the visit rate per day
     pair_key = slot_user.astype(np.int64) * n_products + slot_product
@@ -336,7 +390,7 @@ def generate_events(cfg: GeneratorConfig) -> tuple[dict[str, np.ndarray], dict[s
         "purchase_prob_per_visit": np.round(pp, 6),
         "visits_per_day": np.round(visits / cfg.days, 6),
     }
-    return events, oracle, n_users, n_sessions
+    return Simulation(events, oracle, cat, n_users, n_sessions)
 
 
 def inject_row_defects(
@@ -399,7 +453,7 @@ def inject_row_defects(
     return {k: np.concatenate([out[k]] + [c[k] for c in copies]) for k in out}
 
 
-def _table(chunk: dict[str, np.ndarray]) -> pa.Table:
+def _rees46_table(chunk: dict[str, np.ndarray]) -> pa.Table:
     import pyarrow.compute as pc
 
     iso = pa.array(np.datetime_as_string(chunk["event_time"], unit="s"))  # 2019-10-01T00:00:00
@@ -419,6 +473,19 @@ def _table(chunk: dict[str, np.ndarray]) -> pa.Table:
     )
 
 
+def _retailrocket_table(chunk: dict[str, np.ndarray]) -> pa.Table:
+    millis = chunk["event_time"].astype("datetime64[ms]").astype(np.int64) + chunk["millis"]
+    return pa.table(
+        {
+            "timestamp": pa.array(millis),
+            "visitorid": pa.array(chunk["user_id"], mask=chunk["user_null"]),
+            "event": pa.array(chunk["event_type"], type=pa.string()),
+            "itemid": pa.array(chunk["product_id"]),
+            "transactionid": pa.array(chunk["transaction_id"], mask=chunk["transaction_id"] < 0),
+        }
+    )
+
+
 def _expected_outcomes(events: dict[str, np.ndarray], extra_malformed: int) -> dict[str, int]:
     """Where every written line must end up in Silver, computed from the labels and the dedup key."""
     defect = events["defect"]
@@ -432,9 +499,7 @@ def _expected_outcomes(events: dict[str, np.ndarray], extra_malformed: int) -> d
     keep = np.isin(defect, [name for name, target in DEFECT_OUTCOME.items() if target in ("valid", "duplicate")])
     keep |= defect == ""
     event_type = events["event_type"][keep]
-    type_code = np.zeros(event_type.size, dtype=np.int64)
-    for code, name in enumerate(("view", "cart", "remove_from_cart", "purchase")):
-        type_code[event_type == name] = code
+    type_code = np.unique(event_type.astype(str), return_inverse=True)[1].astype(np.int64)
     key = (
         events["event_time"][keep].astype("int64"),
         type_code,
@@ -451,24 +516,30 @@ def _expected_outcomes(events: dict[str, np.ndarray], extra_malformed: int) -> d
     return expected
 
 
-def write_landing(cfg: GeneratorConfig, landing: Path, oracle_dir: Path, progress: bool = True) -> GeneratorResult:
-    """Generate and write one REES46-layout CSV per day under ``landing/rees46``, with the configured defects.
+@dataclass
+class _Written:
+    files: list[Path]
+    crlf: list[str]
+    truncated: list[str]
+    redelivered: list[Path]
 
-    The oracle (pair truth), the generator config and the defect manifest go under ``oracle_dir``.
-    """
-    import json
 
-    import pyarrow.parquet as pq
+def _write_daily_csv(
+    events: dict[str, np.ndarray],
+    to_table,  # type: ignore[no-untyped-def]
+    columns: list[str],
+    out_dir: Path,
+    prefix: str,
+    cfg: GeneratorConfig,
+    rng: np.random.Generator,
+    progress: bool,
+) -> _Written:
+    """One CSV file per delivery day (header first), with the file-level defects of ``cfg.defects``."""
     from tqdm import tqdm
 
-    clean, oracle, n_users, n_sessions = generate_events(cfg)
-    types, type_counts = np.unique(clean["event_type"].astype(str), return_counts=True)
-    rng = np.random.default_rng(cfg.seed + 1)
-    events = inject_row_defects(clean, cfg.defects, rng)
     order = np.lexsort((events["event_time"], events["file_day"]))
     events = {k: v[order] for k, v in events.items()}
     day = events["file_day"]
-    out_dir = landing / "rees46"
     out_dir.mkdir(parents=True, exist_ok=True)
     days = np.unique(day)
     crlf = set(days[rng.random(days.size) < cfg.defects.crlf_files].tolist())
@@ -478,19 +549,20 @@ def write_landing(cfg: GeneratorConfig, landing: Path, oracle_dir: Path, progres
     truncated = set(truncated_days.tolist())
     bounds = np.r_[np.searchsorted(day, days), day.size]
     write_opts = pacsv.WriteOptions(include_header=False, quoting_style="none")
-    header = (",".join(REES46_COLUMNS) + "\n").encode()
+    header = (",".join(columns) + "\n").encode()
+    suffix = ".csv.gz" if cfg.gzip else ".csv"
     files: list[Path] = []
-    for i, file_day in enumerate(tqdm(days.tolist(), desc="rees46 days", disable=not progress, unit="file")):
+    for i, file_day in enumerate(tqdm(days.tolist(), desc=f"{prefix} days", disable=not progress, unit="file")):
         chunk = {k: v[bounds[i] : bounds[i + 1]] for k, v in events.items()}
         buffer = pa.BufferOutputStream()
-        pacsv.write_csv(_table(chunk), buffer, write_options=write_opts)
+        pacsv.write_csv(to_table(chunk), buffer, write_options=write_opts)
         body = header + buffer.getvalue().to_pybytes().replace(FIELD_MARK.encode(), b",")
         if file_day in truncated:  # a last record cut off mid-write: fewer fields, no line end
             last = body[:-1].rsplit(b"\n", 1)[-1]
             body += last[: last.index(b",", last.index(b",") + 1) + 4]
         if file_day in crlf:
             body = body.replace(b"\n", b"\r\n")
-        path = out_dir / f"rees46_events_{file_day.isoformat()}.csv{'.gz' if cfg.gzip else ''}"
+        path = out_dir / f"{prefix}_{file_day.isoformat()}{suffix}"
         with pa.CompressedOutputStream(str(path), "gzip") if cfg.gzip else pa.OSFile(str(path), "wb") as sink:
             sink.write(body)
         files.append(path)
@@ -501,32 +573,251 @@ def write_landing(cfg: GeneratorConfig, landing: Path, oracle_dir: Path, progres
             copy = out_dir / "redelivery" / path.name
             copy.write_bytes(path.read_bytes())
             redelivered.append(copy)
+    names = {d: f"{prefix}_{d.isoformat()}{suffix}" for d in days.tolist()}
+    return _Written(files, sorted(names[d] for d in crlf), sorted(names[d] for d in truncated), redelivered)
 
+
+def _source_result(
+    source: str,
+    sim: Simulation,
+    clean_event_types: np.ndarray,
+    events: dict[str, np.ndarray],
+    written: _Written,
+    oracle_dir: Path,
+    cfg: GeneratorConfig,
+) -> SourceResult:
+    """Count what was written, and write the source's oracle and defect manifest under ``oracle_dir``."""
+    import json
+
+    types, type_counts = np.unique(clean_event_types.astype(str), return_counts=True)
     injected = {str(k): int(v) for k, v in zip(*np.unique(events["defect"], return_counts=True), strict=True) if k}
-    if truncated:
-        injected["truncated_line"] = len(truncated)
-    expected = _expected_outcomes(events, extra_malformed=len(truncated))
+    if written.truncated:
+        injected["truncated_line"] = len(written.truncated)
+    expected = _expected_outcomes(events, extra_malformed=len(written.truncated))
     oracle_dir.mkdir(parents=True, exist_ok=True)
-    oracle_file = oracle_dir / "rees46_pair_truth.parquet"
-    pq.write_table(pa.table(oracle), oracle_file)
+    oracle_file = oracle_dir / f"{source}_pair_truth.parquet"
+    pq.write_table(pa.table({"source_system": [source] * sim.oracle["user_id"].size, **sim.oracle}), oracle_file)
     manifest = {
         "config": json.loads(json.dumps(asdict(cfg), default=str)),
         "injected": injected,
         "expected": expected,
-        "crlf_files": sorted(f"rees46_events_{d.isoformat()}.csv" for d in crlf),
-        "truncated_files": sorted(f"rees46_events_{d.isoformat()}.csv" for d in truncated),
-        "redelivered_files": [str(p) for p in redelivered],
+        "crlf_files": written.crlf,
+        "truncated_files": written.truncated,
+        "redelivered_files": [str(p) for p in written.redelivered],
     }
-    (oracle_dir / "rees46_defects.json").write_text(json.dumps(manifest, indent=2))
-    return GeneratorResult(
-        files=files,
+    (oracle_dir / f"{source}_defects.json").write_text(json.dumps(manifest, indent=2))
+    return SourceResult(
+        source=source,
+        files=written.files,
         oracle_file=oracle_file,
-        events=int(day.size) + len(truncated),
-        users=n_users,
-        products=int(np.unique(clean["product_id"]).size),
-        sessions=n_sessions,
+        events=int(events["event_time"].size) + len(written.truncated),
+        users=sim.users,
+        products=int(np.unique(sim.events["product_id"]).size),
+        sessions=sim.sessions,
         counts=dict(zip(types.tolist(), type_counts.astype(int).tolist(), strict=True)),
         injected=injected,
         expected=expected,
-        redelivered=redelivered,
+        redelivered=written.redelivered,
     )
+
+
+def _write_rees46(
+    cfg: GeneratorConfig, landing: Path, oracle_dir: Path, progress: bool
+) -> tuple[SourceResult, Simulation]:
+    sim = generate_events(cfg)
+    rng = np.random.default_rng(cfg.seed + 1)
+    events = inject_row_defects(sim.events, cfg.defects, rng)
+    written = _write_daily_csv(
+        events, _rees46_table, REES46_COLUMNS, landing / "rees46", "rees46_events", cfg, rng, progress
+    )
+    return _source_result("rees46", sim, sim.events["event_type"], events, written, oracle_dir, cfg), sim
+
+
+RETAILROCKET_COLUMNS = ["timestamp", "visitorid", "event", "itemid", "transactionid"]
+RETAILROCKET_EVENT = {"view": "view", "cart": "addtocart", "purchase": "transaction"}  # no remove event
+
+
+def _retailrocket_category_tree(rng: np.random.Generator) -> tuple[dict[str, int], list[tuple[int, int | None]]]:
+    """Numeric category ids for every prefix of the dotted codes, and the (categoryid, parentid) edges."""
+    prefixes = sorted(
+        {".".join(code.split(".")[: i + 1]) for code in CATEGORY_CODES for i in range(len(code.split(".")))}
+    )
+    ids = dict(zip(prefixes, (rng.choice(1700, size=len(prefixes), replace=False)).tolist(), strict=True))
+    edges = [(ids[p], ids[p.rsplit(".", 1)[0]] if "." in p else None) for p in prefixes]
+    return ids, edges
+
+
+def _write_retailrocket(cfg: GeneratorConfig, landing: Path, oracle_dir: Path, progress: bool) -> SourceResult:
+    """App events in the RetailRocket layout: events, item properties and the category tree.
+
+    Its own id space (visitor and item ids are small integers), epoch-millisecond timestamps, no session
+    ids and no remove-from-cart event; purchases carry a transaction id; price and category of an item
+    are item properties that change over time.
+    """
+    rr_cfg = replace(
+        cfg,
+        events=max(100, round(cfg.events * cfg.retailrocket_share)),
+        seed=cfg.seed + 1000,
+        defects=replace(cfg.defects, zero_price=0.0, negative_price=0.0, missing_session=0.0),
+    )
+    sim = generate_events(rr_cfg)
+    rng = np.random.default_rng(rr_cfg.seed + 1)
+    ev = sim.events
+    keep = ev["event_type"] != "remove_from_cart"
+    ev = {k: v[keep] for k, v in ev.items()}
+    # own id space: visitor ids 0..n, item ids below 470k
+    users, user_idx = np.unique(ev["user_id"], return_inverse=True)
+    visitor_of = rng.permutation(users.size).astype(np.int64)
+    cat = sim.catalogue
+    n_products = cat["product_id"].size
+    item_of = rng.choice(470_000, size=n_products, replace=False).astype(np.int64)
+    by_id = np.argsort(cat["product_id"])
+
+    def to_item(product_ids: np.ndarray) -> np.ndarray:
+        return item_of[by_id[np.searchsorted(cat["product_id"], product_ids, sorter=by_id)]]
+
+    purchase = ev["event_type"] == "purchase"
+    # one transaction per session with purchases
+    transaction = np.full(purchase.size, -1, dtype=np.int64)
+    sessions_with_purchase, txn = np.unique(ev["session_index"][purchase], return_inverse=True)
+    transaction[purchase] = rng.permutation(max(sessions_with_purchase.size, 1))[txn] + 1
+    rr = {
+        "event_time": ev["event_time"],
+        "event_type": np.array([RETAILROCKET_EVENT[t] for t in ev["event_type"]], dtype=object),
+        "product_id": to_item(ev["product_id"]),
+        "user_id": visitor_of[user_idx],
+        "transaction_id": transaction,
+        "millis": rng.integers(0, 1000, size=purchase.size),
+        # carried through defect injection, not written
+        "price": ev["price"],
+        "user_session": ev["user_session"],
+    }
+    events = inject_row_defects(rr, rr_cfg.defects, rng)
+    same_second = events["defect"] == "same_second_duplicate"  # the same event again, other milliseconds
+    events["millis"][same_second] = (events["millis"][same_second] + 1 + rng.integers(0, 998, same_second.sum())) % 1000
+    out_dir = landing / "retailrocket"
+    written = _write_daily_csv(
+        events, _retailrocket_table, RETAILROCKET_COLUMNS, out_dir, "events", rr_cfg, rng, progress
+    )
+
+    # category tree and item properties (category, availability, price as property 790, one hashed property)
+    ids, edges = _retailrocket_category_tree(rng)
+    tree = out_dir / "category_tree.csv"
+    tree.write_text("categoryid,parentid\n" + "".join(f"{c},{'' if p is None else p}\n" for c, p in edges))
+    code = np.array(CATEGORY_CODES, dtype=object)[cat["category"]]
+    categoryid = np.array([ids[c] for c in code], dtype=np.int64)
+    start_ms = int(np.datetime64(cfg.start_date, "ms").astype(np.int64))
+    day_ms = 86_400_000
+    first_seen = start_ms - day_ms  # the first snapshot, the day before the events start
+    changed = cat["price_change_day"] >= 0
+    rows_ts = np.r_[np.full(n_products * 4, first_seen), start_ms + cat["price_change_day"][changed] * day_ms]
+    rows_item = np.r_[np.tile(item_of, 4), item_of[changed]]
+    rows_prop = np.r_[
+        np.repeat(np.array(["categoryid", "available", "790", "888"], dtype=object), n_products),
+        np.full(int(changed.sum()), "790", dtype=object),
+    ]
+    hashed = np.char.add(np.char.add(rng.integers(10**5, 10**6, n_products).astype(str), " n"), "48.000")
+    rows_value = np.r_[
+        categoryid.astype(str),
+        np.full(n_products, "1"),
+        np.char.add("n", np.char.mod("%.3f", cat["price"])),
+        hashed,
+        np.char.add("n", np.char.mod("%.3f", cat["new_price"][changed])),
+    ].astype(object)
+    props = pa.table(
+        {"timestamp": rows_ts, "itemid": rows_item, "property": rows_prop.astype(str), "value": rows_value.astype(str)}
+    )
+    props = props.take(np.lexsort((rows_item, rows_ts)))
+    properties = out_dir / "item_properties.csv"
+    pacsv.write_csv(props, str(properties), write_options=pacsv.WriteOptions(quoting_style="needed"))
+    properties.write_text(properties.read_text().replace('"', ""))  # RetailRocket's header is unquoted
+
+    result = _source_result("retailrocket", sim, rr["event_type"], events, written, oracle_dir, rr_cfg)
+    # the oracle in the app's id space
+    truth = pa.table(
+        {
+            "source_system": ["retailrocket"] * sim.oracle["user_id"].size,
+            "user_id": visitor_of[np.searchsorted(users, sim.oracle["user_id"])],
+            "product_id": to_item(sim.oracle["product_id"]),
+            "purchase_prob_per_visit": sim.oracle["purchase_prob_per_visit"],
+            "visits_per_day": sim.oracle["visits_per_day"],
+        }
+    )
+    pq.write_table(truth, result.oracle_file)
+    result.reference_files = [properties, tree]
+    return result
+
+
+def _write_catalog(cfg: GeneratorConfig, sim: Simulation, landing: Path) -> tuple[list[Path], int, int]:
+    """The web shop's product catalog feed: JSON lines, one file per day.
+
+    The first file holds every product; later files hold the products whose price or brand changed that
+    day (``updated_at`` = the change). One line of the last file is cut off mid-write when defects are on.
+    """
+    import json
+
+    cat = sim.catalogue
+    out_dir = landing / "catalog"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    records = 0
+    malformed = 0
+    price = cat["price"].copy()
+    brand = cat["brand"].copy()
+    for d in range(cfg.days):
+        day = cfg.start_date + dt.timedelta(days=d)
+        if d == 0:
+            rows = np.arange(price.size)
+        else:
+            p_change = cat["price_change_day"] == d
+            b_change = cat["brand_change_day"] == d
+            price[p_change] = cat["new_price"][p_change]
+            brand[b_change] = cat["new_brand"][b_change]
+            rows = np.flatnonzero(p_change | b_change)
+        if rows.size == 0:
+            continue
+        updated_at = f"{day.isoformat()}T00:00:00Z"
+        lines = [
+            json.dumps(
+                {
+                    "product_id": int(cat["product_id"][i]),
+                    "category_id": int(cat["category_id"][i]),
+                    "category_code": cat["category_code"][i],
+                    "brand": brand[i],
+                    "price": float(price[i]),
+                    "currency": "USD",
+                    "updated_at": updated_at,
+                },
+                separators=(",", ":"),
+            )
+            for i in rows
+        ]
+        records += len(lines)
+        path = out_dir / f"products_{day.isoformat()}.jsonl"
+        files.append(path)
+        path.write_text("\n".join(lines) + "\n")
+    if files and cfg.defects.truncated_files > 0:  # a feed cut off mid-write: the last line is not JSON
+        text = files[-1].read_text()
+        last_start = text.rstrip("\n").rfind("\n") + 1
+        files[-1].write_text(text[: last_start + (len(text) - last_start) // 2])
+        malformed = 1
+    return files, records, malformed
+
+
+def write_landing(cfg: GeneratorConfig, landing: Path, oracle_dir: Path, progress: bool = True) -> GeneratorResult:
+    """Generate and write the landing zone of every source, with the configured defects.
+
+    * ``landing/rees46``: web events, one REES46-layout CSV per day;
+    * ``landing/retailrocket``: app events (``events_<day>.csv``), ``item_properties.csv`` and
+      ``category_tree.csv`` in the RetailRocket layout (when ``retailrocket_share`` > 0);
+    * ``landing/catalog``: the web shop's product catalog feed, JSON lines (when ``catalog``).
+
+    Each source's oracle (pair truth) and defect manifest go under ``oracle_dir``, which no model reads.
+    """
+    web_cfg = replace(cfg, events=round(cfg.events * (1 - cfg.retailrocket_share)))
+    rees46, web = _write_rees46(web_cfg, landing, oracle_dir, progress)
+    sources = {"rees46": rees46}
+    if cfg.retailrocket_share > 0:
+        sources["retailrocket"] = _write_retailrocket(cfg, landing, oracle_dir, progress)
+    catalog_files, records, malformed = _write_catalog(cfg, web, landing) if cfg.catalog else ([], 0, 0)
+    return GeneratorResult(sources, catalog_files, records, malformed)

@@ -1,9 +1,9 @@
--- Silver audit: valid rows removed as duplicates of an event already kept (duplicate_rank > 1),
--- with the batch and file they came in, so every Bronze row stays accounted for.
+-- Silver audit: valid rows of every source removed as duplicates of an event already kept
+-- (duplicate_rank > 1), with the batch and file they came in, so every Bronze row stays accounted for.
 
 with events as (
 
-    select * from {{ ref('stg_rees46__events') }}
+    select * from {{ ref('int_events_unioned') }}
     where quarantine_reason is null and duplicate_rank > 1
 
 ),

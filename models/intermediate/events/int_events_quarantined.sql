@@ -1,8 +1,9 @@
--- Silver quarantine: rows that broke a validation rule, with the reason and their raw values.
+-- Silver quarantine: event rows of every source that broke a validation rule, with the reason and
+-- their raw values.
 
 with events as (
 
-    select * from {{ ref('stg_rees46__events') }}
+    select * from {{ ref('int_events_unioned') }}
     where quarantine_reason is not null
 
 ),

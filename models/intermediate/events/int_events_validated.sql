@@ -1,13 +1,65 @@
--- Silver: valid events, one row per (source, user, product, event type, second).
--- Exact duplicates and the same event repeated within one second collapse to the earliest delivered row
--- (duplicate_rank = 1 in staging). The removed rows are kept, for audit, in int_events_duplicates.
--- Events delivered without a session id get one derived from the user's activity: a new session starts
--- after `session_inactivity_minutes` without an event.
+-- Silver: valid events of every source in one canonical shape, one row per
+-- (source, user, product, event type, second).
+-- * Exact duplicates and the same event repeated within one second collapse to the earliest delivered
+--   row (duplicate_rank = 1 in staging); the removed rows are kept, for audit, in int_events_duplicates.
+-- * App (RetailRocket) events get the category and price their item had at the event's time, from the
+--   item properties, and a category code built from the category tree.
+-- * Events delivered without a session id get one derived from the user's activity: a new session
+--   starts after `session_inactivity_minutes` without an event.
 
-with deduplicated as (
+with unioned as (
 
-    select * from {{ ref('stg_rees46__events') }}
+    select * from {{ ref('int_events_unioned') }}
     where quarantine_reason is null and duplicate_rank = 1
+
+),
+
+item_history as (
+
+    select * from {{ ref('int_retailrocket_items_historized') }}
+
+),
+
+categories as (
+
+    select * from {{ ref('int_retailrocket_categories_flattened') }}
+
+),
+
+app_enriched as (
+
+    select
+        unioned.* except (category_id, category_code, price),
+        {{ namespaced_id('unioned.source_system', 'item_history.category_id') }} as category_id,
+        categories.category_path as category_code,
+        item_history.price
+    from unioned
+    -- many-to-one: an item's versions do not overlap, so at most one is valid at the event's time
+    left join item_history
+        on
+            unioned.source_product_id = item_history.product_id
+            and (item_history.is_first_version or unioned.event_at >= item_history.valid_from)
+            and (item_history.valid_to is null or unioned.event_at < item_history.valid_to)
+    -- many-to-one: one row per category
+    left join categories
+        on item_history.category_id = categories.category_id
+    where unioned.source_system = 'retailrocket'
+
+),
+
+events as (
+
+    select
+        * except (category_id, category_code, price),
+        category_id,
+        category_code,
+        price
+    from unioned
+    where source_system != 'retailrocket'
+
+    union all
+
+    select * from app_enriched
 
 ),
 
@@ -20,7 +72,7 @@ sessionless as (
             + make_interval(0, 0, 0, 0, 0, {{ var('session_inactivity_minutes') | int }}, 0),
             true
         ) as starts_session
-    from deduplicated
+    from events
     where user_session_id is null
 
 ),
@@ -38,22 +90,20 @@ sessionised as (
 
 ),
 
-events as (
+with_sessions as (
 
     select
         * except (user_session_id),
         user_session_id,
         false as is_session_derived
-    from deduplicated
+    from events
     where user_session_id is not null
 
     union all
 
     select
         * except (user_session_id, starts_session, session_started_at),
-        concat_ws(
-            '-', 'derived', source_system, cast(user_id as string), cast(unix_timestamp(session_started_at) as string)
-        ) as user_session_id,
+        concat_ws('-', 'derived', user_id, cast(unix_timestamp(session_started_at) as string)) as user_session_id,
         true as is_session_derived
     from sessionised
 
@@ -62,18 +112,16 @@ events as (
 final as (
 
     select
-        sha2(
-            concat_ws(
-                '|', source_system, cast(user_id as string), cast(product_id as string),
-                event_type, cast(event_at as string)
-            ),
-            256
-        ) as event_id,
+        sha2(concat_ws('|', source_system, user_id, product_id, event_type, cast(event_at as string)), 256)
+            as event_id,
         source_system,
         event_at,
         event_date,
         event_type,
+        user_id,
         product_id,
+        source_user_id,
+        source_product_id,
         category_id,
         category_code,
         split_part(category_code, '.', 1) as category_level_1,
@@ -81,12 +129,12 @@ final as (
         nullif(split_part(category_code, '.', 3), '') as category_level_3,
         brand,
         price,
-        user_id,
         user_session_id,
         is_session_derived,
+        transaction_id,
         source_file_name,
         batch_id
-    from events
+    from with_sessions
 
 )
 

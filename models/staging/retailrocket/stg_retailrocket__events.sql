@@ -1,0 +1,111 @@
+{%- set columns = ['timestamp', 'visitorid', 'event', 'itemid', 'transactionid'] -%}
+-- Silver staging: every Bronze line of the app's RetailRocket-layout events parsed, typed and renamed to
+-- the canonical event vocabulary (addtocart -> cart, transaction -> purchase), with the first validation
+-- rule it breaks (null when none) and, for valid rows, its rank among duplicates of the same event
+-- (same user, item, event type and second; 1 = the earliest delivered, the one kept).
+-- Row count equals Bronze: nothing is dropped here. Ids stay in the app's own id space.
+
+with bronze as (
+
+    select * from {{ ref('brz_retailrocket__events') }}
+
+),
+
+event_types as (
+
+    select event_type from {{ ref('event_types') }}
+
+),
+
+parsed as (
+
+    select
+        {{ parse_csv_line('raw_line', columns) }} as fields,
+        raw_line,
+        source_file_name,
+        batch_id,
+        ingested_at
+    from bronze
+
+),
+
+typed as (
+
+    select
+        'retailrocket' as source_system,
+        timestamp_millis(try_cast(trim(fields.timestamp) as bigint)) as event_at,
+        case lower(trim(fields.event))
+            when 'addtocart' then 'cart'
+            when 'transaction' then 'purchase'
+            else lower(trim(fields.event))
+        end as event_type,
+        try_cast(trim(fields.itemid) as bigint) as product_id,
+        try_cast(trim(fields.visitorid) as bigint) as user_id,
+        nullif(trim(fields.transactionid), '') as transaction_id,
+        fields._corrupt_record is not null as is_malformed,
+        fields.timestamp as raw_event_time,
+        fields.event as raw_event_type,
+        parsed.raw_line,
+        parsed.source_file_name,
+        parsed.batch_id,
+        parsed.ingested_at
+    from parsed
+
+),
+
+validated as (
+
+    select
+        typed.*,
+        case
+            when typed.is_malformed then 'malformed_line'
+            when typed.event_at is null then 'invalid_event_time'
+            when typed.event_at > typed.ingested_at then 'future_event_time'
+            when typed.event_at < timestamp '{{ var("app_opened_at") }}' then 'before_shop_opened'
+            when event_types.event_type is null then 'unknown_event_type'
+            when typed.user_id is null then 'missing_user_id'
+            when typed.product_id is null then 'missing_product_id'
+        end as quarantine_reason
+    from typed
+    -- many-to-one: event_type is unique in the seed (tested)
+    left join event_types
+        on typed.event_type = event_types.event_type
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by
+                quarantine_reason is null, user_id, product_id, event_type, date_trunc('second', event_at)
+            order by ingested_at, source_file_name, raw_line
+        ) as rank_in_key
+    from validated
+
+),
+
+final as (
+
+    select
+        source_system,
+        event_at,
+        cast(event_at as date) as event_date,
+        event_type,
+        product_id,
+        user_id,
+        transaction_id,
+        quarantine_reason,
+        case when quarantine_reason is null then rank_in_key end as duplicate_rank,
+        raw_event_time,
+        raw_event_type,
+        raw_line,
+        source_file_name,
+        batch_id,
+        ingested_at
+    from ranked
+
+)
+
+select * from final

@@ -1,0 +1,60 @@
+-- Silver staging: RetailRocket item properties, one row per Bronze line, typed. The app publishes an
+-- item's state as (timestamp, item, property, value) rows: `categoryid`, `available` and `790` (the price,
+-- written like n5520.000) are readable; the other properties are hashed by the publisher and kept as text.
+
+with bronze as (
+
+    select * from {{ ref('brz_retailrocket__item_properties') }}
+
+),
+
+parsed as (
+
+    select
+        {{ parse_csv_line('raw_line', ['timestamp', 'itemid', 'property', 'value']) }} as fields,
+        raw_line,
+        source_file_name,
+        batch_id,
+        ingested_at
+    from bronze
+
+),
+
+typed as (
+
+    select
+        timestamp_millis(try_cast(trim(fields.timestamp) as bigint)) as property_at,
+        try_cast(trim(fields.itemid) as bigint) as product_id,
+        trim(fields.property) as property,
+        fields.value as property_value,
+        fields._corrupt_record is not null as is_malformed,
+        raw_line,
+        source_file_name,
+        batch_id,
+        ingested_at
+    from parsed
+
+),
+
+final as (
+
+    select
+        property_at,
+        product_id,
+        property,
+        property_value,
+        case
+            when is_malformed then 'malformed_line'
+            when property_at is null then 'invalid_property_time'
+            when product_id is null then 'missing_product_id'
+            when property is null or property = '' then 'missing_property'
+        end as quarantine_reason,
+        raw_line,
+        source_file_name,
+        batch_id,
+        ingested_at
+    from typed
+
+)
+
+select * from final
