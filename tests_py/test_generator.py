@@ -1,4 +1,4 @@
-"""The sample data generator: REES46 layout, determinism, rates, a separate oracle."""
+"""The sample data generator: REES46 and RetailRocket layouts, catalog feed, determinism, rates, oracle."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from lakehouse.generate import NO_DEFECTS, REES46_COLUMNS, DefectRates, GeneratorConfig, write_landing
+from lakehouse.generate import (
+    NO_DEFECTS,
+    REES46_COLUMNS,
+    RETAILROCKET_COLUMNS,
+    DefectRates,
+    GeneratorConfig,
+    write_landing,
+)
 
 
 def _generate(tmp_path: Path, **kwargs) -> tuple:  # type: ignore[no-untyped-def]
@@ -17,8 +24,11 @@ def _generate(tmp_path: Path, **kwargs) -> tuple:  # type: ignore[no-untyped-def
 
 
 def test_files_follow_the_rees46_layout(tmp_path: Path) -> None:
-    _, result = _generate(tmp_path)
-    assert [p.name for p in result.files] == [f"rees46_events_2019-10-0{d}.csv" for d in range(1, 6)]
+    _, generated = _generate(tmp_path)
+    result = generated.rees46
+    # one file per day; a session running past midnight of the last day spills into one more file
+    assert [p.name for p in result.files][:5] == [f"rees46_events_2019-10-0{d}.csv" for d in range(1, 6)]
+    assert len(result.files) <= 6
     with result.files[0].open(newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == REES46_COLUMNS
@@ -38,13 +48,17 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
     _, a = _generate(tmp_path / "a", seed=3)
     _, b = _generate(tmp_path / "b", seed=3)
     _, c = _generate(tmp_path / "c", seed=4)
-    assert [p.read_bytes() for p in a.files] == [p.read_bytes() for p in b.files]
-    assert a.files[0].read_bytes() != c.files[0].read_bytes()
+    written = [*a.rees46.files, *a.retailrocket.files, *a.retailrocket.reference_files, *a.catalog_files]
+    again = [*b.rees46.files, *b.retailrocket.files, *b.retailrocket.reference_files, *b.catalog_files]
+    assert [p.read_bytes() for p in written] == [p.read_bytes() for p in again]
+    assert a.rees46.files[0].read_bytes() != c.rees46.files[0].read_bytes()
+    assert a.retailrocket.files[0].read_bytes() != c.retailrocket.files[0].read_bytes()
 
 
 def test_rates_are_anchored_to_rees46(tmp_path: Path) -> None:
-    cfg, result = _generate(tmp_path)
-    assert abs(result.events - cfg.events) / cfg.events < 0.05
+    cfg, generated = _generate(tmp_path)
+    assert abs(generated.events - cfg.events) / cfg.events < 0.05
+    result = generated.rees46
     purchase_rate = result.counts["purchase"] / result.events
     cart_rate = result.counts["cart"] / result.events
     assert 0.008 < purchase_rate < 0.035  # REES46 October 2019: 1.75%
@@ -54,12 +68,19 @@ def test_rates_are_anchored_to_rees46(tmp_path: Path) -> None:
 def test_oracle_is_written_outside_the_landing_zone(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
-    _, result = _generate(tmp_path)
-    assert tmp_path / "landing" not in result.oracle_file.parents
-    truth = pq.read_table(result.oracle_file).to_pandas()
-    assert {"user_id", "product_id", "purchase_prob_per_visit", "visits_per_day"} <= set(truth.columns)
-    assert truth["purchase_prob_per_visit"].between(0, 1).all()
-    assert not truth.duplicated(["user_id", "product_id"]).any()
+    _, generated = _generate(tmp_path)
+    for result in generated.sources.values():
+        assert tmp_path / "landing" not in result.oracle_file.parents
+        truth = pq.read_table(result.oracle_file).to_pandas()
+        assert {"user_id", "product_id", "purchase_prob_per_visit", "visits_per_day"} <= set(truth.columns)
+        assert set(truth["source_system"]) == {result.source}
+        assert truth["purchase_prob_per_visit"].between(0, 1).all()
+        assert not truth.duplicated(["user_id", "product_id"]).any()
+    # the app's oracle speaks the app's ids
+    app_truth = pq.read_table(generated.retailrocket.oracle_file).to_pandas()
+    with generated.retailrocket.files[0].open(newline="") as handle:
+        first = dict(zip(RETAILROCKET_COLUMNS, list(csv.reader(handle))[1], strict=True))
+    assert int(first["visitorid"]) in set(app_truth["user_id"])
 
 
 def test_gzip_files_hold_the_same_lines(tmp_path: Path) -> None:
@@ -67,8 +88,10 @@ def test_gzip_files_hold_the_same_lines(tmp_path: Path) -> None:
 
     _, plain = _generate(tmp_path / "plain")
     _, zipped = _generate(tmp_path / "gz", gzip=True)
-    assert zipped.files[0].name.endswith(".csv.gz")
-    assert gzip.decompress(zipped.files[0].read_bytes()) == plain.files[0].read_bytes()
+    for source in ("rees46", "retailrocket"):
+        zipped_file, plain_file = zipped.sources[source].files[0], plain.sources[source].files[0]
+        assert zipped_file.name.endswith(".csv.gz")
+        assert gzip.decompress(zipped_file.read_bytes()) == plain_file.read_bytes()
 
 
 def test_defects_are_injected_as_configured_and_accounted_for(tmp_path: Path) -> None:
@@ -87,7 +110,8 @@ def test_defects_are_injected_as_configured_and_accounted_for(tmp_path: Path) ->
         truncated_files=0.2,
         redelivered_files=2,
     )
-    cfg, result = _generate(tmp_path, defects=rates)
+    cfg, generated = _generate(tmp_path, defects=rates, retailrocket_share=0)
+    result = generated.rees46
     n = cfg.events
     assert result.injected["exact_duplicate"] == round(0.01 * sum(result.counts.values()))
     assert result.injected["truncated_line"] >= 1
@@ -106,3 +130,66 @@ def test_defects_are_injected_as_configured_and_accounted_for(tmp_path: Path) ->
         assert not data.endswith(b"\n") and data.rsplit(b"\n", 1)[-1].count(b",") < 8
     assert [p.read_bytes() for p in result.redelivered] == [p.read_bytes() for p in result.files[:2]]
     assert 0.9 * n < result.events < 1.1 * n
+
+
+def test_app_events_follow_the_retailrocket_layout(tmp_path: Path) -> None:
+    _, generated = _generate(tmp_path)
+    app = generated.retailrocket
+    assert [p.name for p in app.files][:5] == [f"events_2019-10-0{d}.csv" for d in range(1, 6)]
+    rows = [r for p in app.files for r in list(csv.reader(p.open(newline="")))]
+    assert rows[0] == RETAILROCKET_COLUMNS
+    body = [dict(zip(RETAILROCKET_COLUMNS, r, strict=True)) for r in rows if r != RETAILROCKET_COLUMNS]
+    assert len(body) == app.events
+    assert {r["event"] for r in body} == {"view", "addtocart", "transaction"}
+    assert all(re.fullmatch(r"15\d{11}", r["timestamp"]) for r in body)  # epoch milliseconds, 2019
+    assert all((r["transactionid"] != "") == (r["event"] == "transaction") for r in body)
+    assert max(int(r["visitorid"]) for r in body) < app.users  # its own, small id space
+    props, tree = app.reference_files
+    assert props.read_text().splitlines()[0] == "timestamp,itemid,property,value"
+    assert {line.split(",")[2] for line in props.read_text().splitlines()[1:]} == {
+        "categoryid",
+        "available",
+        "790",
+        "888",
+    }
+    assert tree.read_text().splitlines()[0] == "categoryid,parentid"
+    assert 0.1 < app.events / generated.events < 0.3
+
+
+def test_catalog_feed_is_json_lines_whose_prices_change(tmp_path: Path) -> None:
+    import json
+
+    _, generated = _generate(tmp_path)
+    first, *later = generated.catalog_files
+    products = [json.loads(line) for line in first.read_text().splitlines()]
+    assert {"product_id", "category_id", "category_code", "brand", "price", "currency", "updated_at"} == set(
+        products[0]
+    )
+    assert products[0]["updated_at"] == "2019-10-01T00:00:00Z"
+    changes = [json.loads(line) for p in later for line in p.read_text().splitlines()]
+    before = {p["product_id"]: p for p in products}
+    assert changes and all(c["product_id"] in before for c in changes)
+    assert any(c["price"] != before[c["product_id"]]["price"] for c in changes)
+    assert generated.catalog_records == len(products) + len(changes) and generated.catalog_malformed == 0
+
+
+def test_app_defects_are_accounted_for(tmp_path: Path) -> None:
+    rates = DefectRates(
+        exact_duplicate=0.01,
+        same_second_duplicate=0.01,
+        malformed=0.004,
+        null_user=0.004,
+        unknown_event_type=0.004,
+        future_timestamp=0.004,
+        crlf_files=0.5,
+        truncated_files=0.2,
+        redelivered_files=1,
+    )
+    _, generated = _generate(tmp_path, defects=rates, retailrocket_share=0.5)
+    app = generated.retailrocket
+    assert sum(app.expected.values()) == app.events
+    assert {"malformed_line", "missing_user_id", "unknown_event_type", "future_event_time"} <= set(app.expected)
+    assert "non_positive_price" not in app.expected  # app events carry no price
+    assert app.injected["same_second_duplicate"] > 0 and app.redelivered
+    assert generated.catalog_malformed == 1
+    assert not generated.catalog_files[-1].read_text().endswith("\n")

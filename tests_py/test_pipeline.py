@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from lakehouse.generate import REES46_COLUMNS
+from lakehouse.generate import REES46_COLUMNS, RETAILROCKET_COLUMNS
 
 pytestmark = pytest.mark.dbt
 
@@ -20,7 +20,19 @@ def test_every_table_is_delta_in_a_layer_schema(spark, built) -> None:  # type: 
     tables = {f"{t.schema}.{t.name}": t for t in table_inventory(spark)}
     expected = {
         "bronze.brz_rees46__events",
+        "bronze.brz_retailrocket__events",
+        "bronze.brz_retailrocket__item_properties",
+        "bronze.brz_retailrocket__category_tree",
+        "bronze.brz_catalog__products",
         "silver.stg_rees46__events",
+        "silver.stg_retailrocket__events",
+        "silver.stg_retailrocket__item_properties",
+        "silver.stg_retailrocket__category_tree",
+        "silver.stg_catalog__products",
+        "silver.int_retailrocket_items_historized",
+        "silver.int_retailrocket_categories_flattened",
+        "silver.int_catalog_products_current",
+        "silver.snp_catalog_products",
         "silver.int_events_validated",
         "silver.int_events_quarantined",
         "silver.int_events_duplicates",
@@ -37,32 +49,68 @@ def test_every_table_is_delta_in_a_layer_schema(spark, built) -> None:  # type: 
     assert all(t.rows > 0 for t in tables.values())
 
 
-def test_bronze_holds_every_delivered_line(spark, built) -> None:  # type: ignore[no-untyped-def]
-    lines = sum(len(p.read_text().splitlines()) - 1 for p in built.files)  # minus each header
-    assert spark.table("bronze.brz_rees46__events").count() == lines == built.events
-    files = spark.table("bronze.brz_rees46__events").select("source_file_name", "source_file_path").distinct()
-    assert {r.source_file_name for r in files.collect()} == {p.name for p in built.files}
-    assert files.count() == len(built.files)  # a file delivered twice is read once
+@pytest.mark.parametrize("source", ["rees46", "retailrocket"])
+def test_bronze_holds_every_delivered_line(spark, built, source) -> None:  # type: ignore[no-untyped-def]
+    generated = built.sources[source]
+    lines = sum(len(p.read_text().splitlines()) - 1 for p in generated.files)  # minus each header
+    table = spark.table(f"bronze.brz_{source}__events")
+    assert table.count() == lines == generated.events
+    files = table.select("source_file_name", "source_file_path").distinct()
+    assert {r.source_file_name for r in files.collect()} == {p.name for p in generated.files}
+    assert files.count() == len(generated.files)  # a file delivered twice is read once
 
 
-def test_nothing_lost_between_bronze_and_silver(spark, built) -> None:  # type: ignore[no-untyped-def]
-    bronze = spark.table("bronze.brz_rees46__events").count()
-    silver = spark.table("silver.int_events_validated").count()
-    quarantined = spark.table("silver.int_events_quarantined").count()
-    duplicates = spark.table("silver.int_events_duplicates").count()
+def test_reference_feeds_keep_every_line(spark, built) -> None:  # type: ignore[no-untyped-def]
+    properties, tree = built.retailrocket.reference_files
+    for path, table in ((properties, "item_properties"), (tree, "category_tree")):
+        lines = len(path.read_text().splitlines()) - 1
+        assert spark.table(f"bronze.brz_retailrocket__{table}").count() == lines
+        assert spark.table(f"silver.stg_retailrocket__{table}").count() == lines
+    catalog = spark.table("silver.stg_catalog__products")
+    assert catalog.count() == built.catalog_records
+    reasons = {r.quarantine_reason: r["count"] for r in catalog.groupBy("quarantine_reason").count().collect()}
+    assert reasons == {None: built.catalog_records - built.catalog_malformed, "malformed_record": 1}
+
+
+@pytest.mark.parametrize("source", ["rees46", "retailrocket"])
+def test_nothing_lost_between_bronze_and_silver(spark, built, source) -> None:  # type: ignore[no-untyped-def]
+    bronze = spark.table(f"bronze.brz_{source}__events").count()
+    where = f"source_system = '{source}'"
+    silver = spark.table("silver.int_events_validated").where(where).count()
+    quarantined = spark.table("silver.int_events_quarantined").where(where).count()
+    duplicates = spark.table("silver.int_events_duplicates").where(where).count()
     assert bronze == silver + quarantined + duplicates
-    assert spark.table("gold.fct_events").count() == silver
+    assert spark.table("gold.fct_events").where(where).count() == silver
 
 
-def _independent_valid_events(files) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """The valid, deduplicated events, computed with the csv module and pandas, not with the project's SQL."""
+def test_keys_are_namespaced_and_app_events_enriched(spark, built) -> None:  # type: ignore[no-untyped-def]
+    events = spark.table("silver.int_events_validated")
+    rows = events.groupBy("source_system").agg(
+        {"user_id": "min", "product_id": "min", "price": "count", "category_code": "count", "*": "count"}
+    )
+    by_source = {r.source_system: r for r in rows.collect()}
+    for source, row in by_source.items():
+        assert row["min(user_id)"].startswith(f"{source}:") and row["min(product_id)"].startswith(f"{source}:")
+    app = by_source["retailrocket"]
+    # every app item has a price and a category in the item properties: every app event gets both
+    assert app["count(price)"] == app["count(category_code)"] == app["count(1)"]
+    sessions = events.where("source_system = 'retailrocket'").select("is_session_derived").distinct().collect()
+    assert [r.is_session_derived for r in sessions] == [True]  # the app delivers no session ids
+
+
+def _read_csv_rows(files, width: int) -> list[list[str]]:  # type: ignore[no-untyped-def]
     import csv
 
     rows = []
     for path in files:
         with path.open(newline="") as handle:
-            rows += [r for r in list(csv.reader(handle))[1:] if len(r) == 9]
-    raw = pd.DataFrame(rows, columns=REES46_COLUMNS)
+            rows += [r for r in list(csv.reader(handle))[1:] if len(r) == width]
+    return rows
+
+
+def _independent_valid_events(files) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The valid, deduplicated web events, computed with the csv module and pandas, not the project's SQL."""
+    raw = pd.DataFrame(_read_csv_rows(files, 9), columns=REES46_COLUMNS)
     raw["event_at"] = pd.to_datetime(raw["event_time"].str.removesuffix(" UTC"), errors="coerce")
     raw["price"] = pd.to_numeric(raw["price"], errors="coerce")
     valid = raw[
@@ -73,11 +121,45 @@ def _independent_valid_events(files) -> pd.DataFrame:  # type: ignore[no-untyped
         & (raw["price"] > 0)
     ]
     valid = valid.drop_duplicates(["user_id", "product_id", "event_type", "event_at"])
-    return valid.assign(event_date=valid["event_at"].dt.date)
+    return valid.assign(event_date=valid["event_at"].dt.date, user_id="rees46:" + valid["user_id"])
+
+
+def _independent_valid_app_events(files, properties) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The valid, deduplicated app events with the price their item had at the time, in pandas."""
+    raw = pd.DataFrame(_read_csv_rows(files, 5), columns=RETAILROCKET_COLUMNS)
+    raw["millis"] = pd.to_numeric(raw["timestamp"], errors="coerce")
+    raw["event_type"] = raw["event"].map({"view": "view", "addtocart": "cart", "transaction": "purchase"})
+    valid = raw[
+        raw["millis"].notna()
+        & (raw["millis"] < pd.Timestamp("2030-01-01").value // 10**6)
+        & raw["event_type"].notna()
+        & (raw["visitorid"] != "")
+    ].copy()
+    valid["second"] = valid["millis"] // 1000
+    valid = valid.sort_values("millis").drop_duplicates(["visitorid", "itemid", "event_type", "second"])
+    props = pd.read_csv(properties)
+    prices = props[props["property"] == "790"].assign(
+        price=lambda d: d["value"].str.removeprefix("n").astype(float), itemid=lambda d: d["itemid"].astype(str)
+    )
+    prices = prices.sort_values("timestamp")
+    valid = pd.merge_asof(
+        valid.sort_values("millis"),
+        prices[["timestamp", "itemid", "price"]],
+        left_on="millis",
+        right_on="timestamp",
+        by="itemid",
+    )
+    first_price = prices.groupby("itemid")["price"].first()  # the first version also covers earlier events
+    valid["price"] = valid["price"].fillna(valid["itemid"].map(first_price))
+    event_at = pd.to_datetime(valid["millis"], unit="ms")
+    return valid.assign(event_date=event_at.dt.date, user_id="retailrocket:" + valid["visitorid"])
 
 
 def test_daily_kpis_match_an_independent_pandas_computation(spark, built) -> None:  # type: ignore[no-untyped-def]
-    valid = _independent_valid_events(built.files)
+    web = _independent_valid_events(built.rees46.files)
+    app = _independent_valid_app_events(built.retailrocket.files, built.retailrocket.reference_files[0])
+    columns = ["event_date", "user_id", "event_type", "price"]
+    valid = pd.concat([web[columns], app[columns]])
     expected = valid.groupby("event_date").agg(
         active_users=("user_id", "nunique"),
         purchases=("event_type", lambda s: int((s == "purchase").sum())),
@@ -91,16 +173,25 @@ def test_daily_kpis_match_an_independent_pandas_computation(spark, built) -> Non
         assert float(kpis.loc[day, "revenue"]) == pytest.approx(float(revenue.get(day, 0.0)), abs=0.01)
 
 
-def test_every_injected_defect_ends_where_it_should(spark, built) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("source", ["rees46", "retailrocket"])
+def test_every_injected_defect_ends_where_it_should(spark, built, source) -> None:  # type: ignore[no-untyped-def]
     """The generator's manifest says where each line must go; Silver must agree class by class."""
-    assert built.injected and built.redelivered  # the sample does carry defects and a re-delivered file
-    quarantine = spark.table("silver.int_events_quarantined").groupBy("quarantine_reason").count().collect()
-    reasons = {r.quarantine_reason: r["count"] for r in quarantine}
-    expected = {k: v for k, v in built.expected.items() if k not in ("valid", "duplicate")}
+    generated = built.sources[source]
+    assert generated.injected and generated.redelivered  # the sample carries defects and a re-delivered file
+    where = f"source_system = '{source}'"
+    quarantine = spark.table("silver.int_events_quarantined").where(where).groupBy("quarantine_reason").count()
+    reasons = {r.quarantine_reason: r["count"] for r in quarantine.collect()}
+    expected = {k: v for k, v in generated.expected.items() if k not in ("valid", "duplicate")}
     assert reasons == expected
-    assert spark.table("silver.int_events_duplicates").count() == built.expected["duplicate"]
-    assert spark.table("silver.int_events_validated").count() == built.expected["valid"]
-    assert len(_independent_valid_events(built.files)) == built.expected["valid"]
+    assert spark.table("silver.int_events_duplicates").where(where).count() == generated.expected["duplicate"]
+    assert spark.table("silver.int_events_validated").where(where).count() == generated.expected["valid"]
+    if source == "rees46":
+        assert len(_independent_valid_events(generated.files)) == generated.expected["valid"]
+    else:
+        assert (
+            len(_independent_valid_app_events(generated.files, generated.reference_files[0]))
+            == (generated.expected["valid"])
+        )
 
 
 def test_features_see_only_the_past_and_labels_only_the_horizon(spark, built) -> None:  # type: ignore[no-untyped-def]
@@ -196,6 +287,10 @@ EXPECTED_REASONS = {
 }
 
 
+# Bronze and Silver of the event sources, and the invariant (not Gold: a partial build leaves it stale)
+SILVER_EVENTS = "path:models/bronze path:models/staging path:models/intermediate assert_bronze_reconciles_with_silver"
+
+
 def test_defective_file_lands_in_quarantine_with_reasons(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
     """CRLF endings, a truncated last line and one row per defect class: each row is accounted for."""
     from lakehouse.paths import lakehouse_paths
@@ -209,8 +304,7 @@ def test_defective_file_lands_in_quarantine_with_reasons(spark, built, run_dbt) 
     run_dbt(
         "build",
         "--select",
-        "brz_rees46__events stg_rees46__events int_events_validated int_events_quarantined "
-        "int_events_duplicates assert_bronze_reconciles_with_silver",
+        SILVER_EVENTS,
         "--indirect-selection",
         "cautious",  # leave out tests that also read Gold, which this partial build does not refresh
     )
@@ -225,11 +319,103 @@ def test_defective_file_lands_in_quarantine_with_reasons(spark, built, run_dbt) 
     assert spark.table("silver.int_events_validated").count() == valid_before + 4
     sessions = (
         spark.table("silver.int_events_validated")
-        .where("user_id = 599000002")
+        .where("user_id = 'rees46:599000002'")
         .orderBy("event_at")
         .select("user_session_id", "is_session_derived")
         .collect()
     )
     assert all(r.is_session_derived for r in sessions)
     assert sessions[0].user_session_id == sessions[1].user_session_id != sessions[2].user_session_id
-    assert sessions[0].user_session_id.startswith("derived-rees46-599000002-")
+    assert sessions[0].user_session_id.startswith("derived-rees46:599000002-")
+
+
+# The app's events exactly as the public RetailRocket events.csv has them (a quoted-free CSV, epoch
+# milliseconds, transactions without an add-to-cart), plus one row per defect class.
+APP_LINES = [
+    "timestamp,visitorid,event,itemid,transactionid",
+    "1570269600000,990001,view,880001,",
+    "1570269600000,990001,view,880001,",  # exact duplicate
+    "1570269600450,990001,view,880001,",  # the same view again within the same second
+    "1570269660000,990001,transaction,880001,77001",  # a purchase with no add-to-cart before it
+    "1570269670000,990001,wishlist,880001,",
+    "1570269680000,,view,880001,",
+    "1917340800000,990001,view,880001,",  # 2030: in the future
+    "1262304000000,990001,view,880001,",  # 2010: before the app existed
+    "1570269690000,990001,view,880001,,surplus",
+    "yesterday,990001,view,880001,",
+    "1570269700000,990002,add",  # a last line cut off mid-write, no line end
+]
+APP_EXPECTED_REASONS = {
+    "unknown_event_type": 1,
+    "missing_user_id": 1,
+    "future_event_time": 1,
+    "before_shop_opened": 1,
+    "malformed_line": 2,
+    "invalid_event_time": 1,
+}
+
+
+def test_public_retailrocket_files_ingest_unchanged(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
+    """A user drops events.csv and item_properties_part1.csv (CRLF, truncated last line) into the landing."""
+    from lakehouse.paths import lakehouse_paths
+
+    folder = lakehouse_paths().landing / "retailrocket" / "public"
+    folder.mkdir()
+    (folder / "events.csv").write_bytes("\r\n".join(APP_LINES).encode())
+    (folder / "item_properties_part1.csv").write_text(
+        "timestamp,itemid,property,value\n"
+        "1570000000000,880001,categoryid,7001\n"
+        "1570000000000,880001,790,n120.000\n"
+        "1570269650000,880001,790,n99.500\n"
+        "1570000000000,880001,888,1154859 n48.000 102161\n"
+    )
+    bronze_before = spark.table("bronze.brz_retailrocket__events").count()
+    run_dbt("build", "--select", SILVER_EVENTS, "--indirect-selection", "cautious")
+    assert spark.table("bronze.brz_retailrocket__events").count() == bronze_before + len(APP_LINES) - 1
+    quarantine = spark.table("silver.int_events_quarantined").where("source_file_name = 'events.csv'")
+    reasons = {r.quarantine_reason: r["count"] for r in quarantine.groupBy("quarantine_reason").count().collect()}
+    assert reasons == APP_EXPECTED_REASONS
+    assert spark.table("silver.int_events_duplicates").where("source_file_name = 'events.csv'").count() == 2
+    valid = spark.table("silver.int_events_validated").where("source_file_name = 'events.csv'").orderBy("event_at")
+    rows = valid.collect()
+    assert [(r.event_type, r.user_id, r.product_id) for r in rows] == [
+        ("view", "retailrocket:990001", "retailrocket:880001"),
+        ("purchase", "retailrocket:990001", "retailrocket:880001"),
+    ]
+    # the price the item had at each event's time (it changed between the view and the purchase)
+    assert [float(r.price) for r in rows] == [120.0, 99.5]
+    assert rows[1].transaction_id == "retailrocket:77001"
+    assert rows[0].user_session_id == rows[1].user_session_id  # one derived session: a minute apart
+    assert rows[0].category_id == "retailrocket:7001" and rows[0].category_code == "7001"  # not in the tree
+
+
+def test_catalog_changes_become_product_versions(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
+    """SCD2: a later catalog file with a new price closes the product's version and opens a new one."""
+    import json
+
+    from lakehouse.paths import lakehouse_paths
+
+    snapshot = spark.table("silver.snp_catalog_products")
+    current = snapshot.where("dbt_valid_to is null").orderBy("product_id").first()
+    assert snapshot.where(f"product_id = '{current.product_id}'").count() == 1
+    change = {
+        "product_id": current.source_product_id,
+        "category_id": int(current.category_id.split(":")[1]),
+        "category_code": current.category_code,
+        "brand": "newbrand",
+        "price": float(current.price) + 1.0,
+        "currency": "USD",
+        "updated_at": "2019-11-15T08:00:00Z",
+    }
+    path = lakehouse_paths().landing / "catalog" / "products_2019-11-15.jsonl"
+    path.write_text(json.dumps(change) + "\n")
+    run_dbt("build", "--select", "brz_catalog__products+", "--exclude", "path:models/marts path:python_models")
+    versions = spark.table("silver.snp_catalog_products").where(f"product_id = '{current.product_id}'")
+    rows = versions.orderBy("dbt_valid_from").collect()
+    assert len(rows) == 2
+    assert rows[0].dbt_valid_to == rows[1].dbt_valid_from == dt.datetime(2019, 11, 15, 8, 0)
+    assert rows[1].dbt_valid_to is None and rows[1].brand == "newbrand"
+    assert float(rows[1].price) == pytest.approx(float(current.price) + 1.0)
+    assert spark.table("silver.snp_catalog_products").where("dbt_valid_to is null").count() == (
+        spark.table("silver.int_catalog_products_current").count()
+    )

@@ -18,18 +18,18 @@ class TableInfo:
 
 
 def table_inventory(spark, layers: tuple[str, ...] = LAYERS) -> list[TableInfo]:  # type: ignore[no-untyped-def]
-    """Every table of the layer schemas, with its row count and storage format (DESCRIBE DETAIL)."""
+    """Every table of the layer schemas (views left out), with its row count and format (DESCRIBE DETAIL)."""
     out: list[TableInfo] = []
     existing = {row.namespace for row in spark.sql("show schemas").collect()}
     for schema in layers:
         if schema not in existing:
             continue
-        for row in spark.sql(f"show tables in {schema}").collect():
-            if row.isTemporary:
+        for table in spark.catalog.listTables(schema):
+            if table.isTemporary or table.tableType == "VIEW":
                 continue
-            fq = f"{schema}.{row.tableName}"
+            fq = f"{schema}.{table.name}"
             fmt = spark.sql(f"describe detail {fq}").first()["format"]
-            out.append(TableInfo(schema, row.tableName, spark.table(fq).count(), fmt))
+            out.append(TableInfo(schema, table.name, spark.table(fq).count(), fmt))
     return out
 
 

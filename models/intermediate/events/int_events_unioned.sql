@@ -1,3 +1,5 @@
+{{ config(materialized="view") }}
+
 -- Silver: every staged event row of every source in one canonical shape (a view, not a copy).
 -- Keys are namespaced by source (`rees46:512345`), the source's own ids are kept next to them.
 -- Still every row: the valid ones, the quarantined ones and the duplicates.

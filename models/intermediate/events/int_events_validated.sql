@@ -3,7 +3,7 @@
 -- * Exact duplicates and the same event repeated within one second collapse to the earliest delivered
 --   row (duplicate_rank = 1 in staging); the removed rows are kept, for audit, in int_events_duplicates.
 -- * App (RetailRocket) events get the category and price their item had at the event's time, from the
---   item properties, and a category code built from the category tree.
+--   item properties, and a category code built from the category tree (the path of category ids).
 -- * Events delivered without a session id get one derived from the user's activity: a new session
 --   starts after `session_inactivity_minutes` without an event.
 
@@ -31,7 +31,8 @@ app_enriched as (
     select
         unioned.* except (category_id, category_code, price),
         {{ namespaced_id('unioned.source_system', 'item_history.category_id') }} as category_id,
-        categories.category_path as category_code,
+        -- a category missing from the tree is its own one-level path
+        coalesce(categories.category_path, cast(item_history.category_id as string)) as category_code,
         item_history.price
     from unioned
     -- many-to-one: an item's versions do not overlap, so at most one is valid at the event's time

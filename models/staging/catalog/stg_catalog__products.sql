@@ -37,10 +37,10 @@ typed as (
         upper(fields.currency) as currency,
         try_to_timestamp(fields.updated_at) as updated_at,
         fields._corrupt_record is not null or fields.product_id is null and fields.updated_at is null as is_malformed,
-        raw_line,
-        source_file_name,
-        batch_id,
-        ingested_at
+        parsed.raw_line,
+        parsed.source_file_name,
+        parsed.batch_id,
+        parsed.ingested_at
     from parsed
 
 ),

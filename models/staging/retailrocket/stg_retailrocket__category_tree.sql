@@ -30,10 +30,10 @@ final as (
             when nullif(trim(fields.parentid), '') is not null
                 and try_cast(trim(fields.parentid) as bigint) is null then 'invalid_parent_id'
         end as quarantine_reason,
-        raw_line,
-        source_file_name,
-        batch_id,
-        ingested_at
+        parsed.raw_line,
+        parsed.source_file_name,
+        parsed.batch_id,
+        parsed.ingested_at
     from parsed
 
 )

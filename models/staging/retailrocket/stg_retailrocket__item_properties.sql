@@ -28,10 +28,10 @@ typed as (
         trim(fields.property) as property,
         fields.value as property_value,
         fields._corrupt_record is not null as is_malformed,
-        raw_line,
-        source_file_name,
-        batch_id,
-        ingested_at
+        parsed.raw_line,
+        parsed.source_file_name,
+        parsed.batch_id,
+        parsed.ingested_at
     from parsed
 
 ),
