@@ -7,11 +7,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export LAKEHOUSE_HOME ?= $(CURDIR)/.lakehouse
 
-.PHONY: help prerequisites install demo test lint pytest parse mlflow-ui docs-serve clean
+.PHONY: help prerequisites install demo test lint pytest parse offline-checks mlflow-ui docs-serve clean
 
 help:
 	@echo "make demo   - install if needed, generate sample data, dbt build (SQL + Python models), docs, summary"
-	@echo "make test   - install if needed, lint (ruff, sqlfluff), pytest (incl. dbt build on a small sample), dbt parse on both targets"
+	@echo "make test   - install if needed, lint (ruff, sqlfluff), pytest (incl. dbt build on a small sample), dbt parse on both targets, bundle check, secret scan"
 	@echo "make mlflow-ui | docs-serve | clean"
 
 prerequisites:
@@ -33,7 +33,7 @@ install: $(STAMP)
 demo: install
 	$(BIN)/lakehouse demo $(DEMO_ARGS)
 
-test: install lint pytest parse
+test: install lint pytest parse offline-checks
 
 lint: install
 	$(BIN)/ruff check .
@@ -47,6 +47,11 @@ pytest: install
 parse: install
 	$(BIN)/lakehouse dbt parse --target local --target-path target/parse-local
 	DBT_TARGET=databricks $(BIN)/lakehouse dbt parse --target databricks --target-path target/parse-databricks
+
+# the Databricks side, offline: bundle structure (files, task graph, selectors) and a credential scan
+offline-checks: install
+	$(BIN)/lakehouse check-bundle
+	$(BIN)/lakehouse scan-secrets
 
 mlflow-ui: install
 	$(BIN)/mlflow ui --backend-store-uri "sqlite:///$(LAKEHOUSE_HOME)/mlflow/mlflow.db" --port 5000

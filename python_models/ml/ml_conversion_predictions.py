@@ -10,7 +10,6 @@ def model(dbt, session):
         materialized="incremental",
         incremental_strategy="merge",
         unique_key=["as_of_date", "user_id", "product_id"],
-        packages=["scikit-learn", "mlflow"],
     )
     from lakehouse_ml.pipeline import score_latest
 

@@ -10,7 +10,6 @@ def model(dbt, session):
     dbt.config(
         materialized="incremental",
         incremental_strategy="append",
-        packages=["scikit-learn", "mlflow"],
     )
     from lakehouse_ml.pipeline import RUN_SCHEMA_DDL, run_training
 

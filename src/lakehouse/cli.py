@@ -82,6 +82,18 @@ def _cmd_bench_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check_bundle(args: argparse.Namespace) -> int:
+    from lakehouse import bundle_check
+
+    return bundle_check.main()
+
+
+def _cmd_scan_secrets(args: argparse.Namespace) -> int:
+    from lakehouse import secret_scan
+
+    return secret_scan.main()
+
+
 def _add_generate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--events", type=int, default=200_000, help="number of events to generate (default 200k)")
     p.add_argument("--days", type=int, default=28, help="days of history, one file per day (default 28)")
@@ -113,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--days", type=int, default=30)
     bench.add_argument("--seed", type=int, default=42)
     bench.set_defaults(func=_cmd_bench_ingest)
+    sub.add_parser("check-bundle", help="offline checks of the Databricks bundle").set_defaults(func=_cmd_check_bundle)
+    sub.add_parser("scan-secrets", help="fail on committed credentials").set_defaults(func=_cmd_scan_secrets)
     summ = sub.add_parser("summary", help="print tables, row counts and the model's metrics")
     summ.set_defaults(func=_cmd_summary)
     return parser

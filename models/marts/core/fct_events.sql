@@ -1,3 +1,10 @@
+{{
+    config(
+        liquid_clustered_by=databricks_only(['event_date', 'event_type']),
+        tblproperties=large_table_properties(),
+    )
+}}
+
 -- Gold: one row per valid, deduplicated event, with the weight and funnel stage of its type.
 
 with events as (

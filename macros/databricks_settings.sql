@@ -1,0 +1,39 @@
+{#-
+    Settings that only the Databricks engine has, kept out of the local engine (Delta OSS rejects
+    unknown `delta.*` table properties, and liquid clustering is a Databricks feature).
+
+    * `databricks_only(value)`: the value on the databricks target, none elsewhere (for configs such as
+      `liquid_clustered_by`);
+    * `large_table_properties()`: table properties for the big, frequently appended tables;
+    * `grant_analyst_access()`: an on-run-end hook; on Databricks analysts (var `analysts_group`) may read
+      Gold and nothing else; locally it does nothing (the local metastore has no grants).
+-#}
+
+{% macro databricks_only(value) -%}
+    {{ return(value if target.type == 'databricks' else none) }}
+{%- endmacro %}
+
+{% macro large_table_properties() -%}
+    {%- if target.type == 'databricks' -%}
+        {{ return({
+            'delta.autoOptimize.optimizeWrite': 'true',
+            'delta.autoOptimize.autoCompact': 'true',
+            'delta.enableDeletionVectors': 'true',
+        }) }}
+    {%- else -%}
+        {{ return({}) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro grant_analyst_access() -%}
+    {{ return(adapter.dispatch('grant_analyst_access')()) }}
+{%- endmacro %}
+
+{% macro default__grant_analyst_access() -%}
+{%- endmacro %}
+
+{% macro databricks__grant_analyst_access() -%}
+    {%- set group = var('analysts_group', 'analysts') -%}
+    grant use catalog on catalog `{{ target.catalog }}` to `{{ group }}`;
+    grant use schema, select on schema `{{ target.catalog }}`.`{{ generate_schema_name('gold', none) }}` to `{{ group }}`
+{%- endmacro %}

@@ -1,0 +1,171 @@
+"""Offline checks of the Databricks Asset Bundle (no workspace needed).
+
+What `databricks bundle validate` would catch and what it cannot know about this project: required keys,
+every file the bundle names exists, each job's task graph is acyclic with known dependencies, every
+`${var.x}` is declared, and the dbt commands of dbt tasks use selectors and models that exist here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shlex
+from pathlib import Path
+
+import yaml
+
+VAR_REF = re.compile(r"\$\{var\.([A-Za-z0-9_]+)\}")
+REQUIRED_TARGETS = ("dev", "prod")
+
+
+def _load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def _walk_strings(node):  # type: ignore[no-untyped-def]
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _walk_strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk_strings(value)
+
+
+def _cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    """A cycle in ``graph`` (node -> nodes it depends on) as a list of nodes, or None."""
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for dep in graph.get(node, []):
+            if state.get(dep) == 1:
+                return [*stack[stack.index(dep) :], dep]
+            if dep not in state and (found := visit(dep)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in graph:
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def _project_names(project: Path) -> tuple[set[str], set[str]]:
+    """Selector names (selectors.yml) and node names (models, seeds, snapshots) of the dbt project."""
+    selectors = {s["name"] for s in _load(project / "selectors.yml").get("selectors", [])}
+    nodes = {p.stem for folder in ("models", "python_models", "seeds") for p in (project / folder).rglob("*.*")}
+    nodes |= {s["name"] for p in (project / "snapshots").glob("*.yml") for s in _load(p).get("snapshots", [])}
+    return selectors, nodes
+
+
+def _check_dbt_command(command: str, selectors: set[str], nodes: set[str]) -> list[str]:
+    errors = []
+    words = shlex.split(command)
+    if not words or words[0] != "dbt":
+        return [f"dbt task command does not start with `dbt`: {command!r}"]
+    for flag, value in itertools.pairwise(words):
+        if flag == "--selector" and value not in selectors:
+            errors.append(f"dbt command uses selector {value!r}, which selectors.yml does not define")
+        if flag in ("--select", "-s", "--exclude"):
+            for item in value.split():
+                name = item.strip("+").split(":")[-1]
+                if ":" not in item and name not in nodes:
+                    errors.append(f"dbt command selects {item!r}, which is no model, seed or snapshot here")
+    return errors
+
+
+def check_bundle(project: Path) -> list[str]:
+    """All problems found in ``project``'s bundle; an empty list means it passed."""
+    errors: list[str] = []
+    root_file = project / "databricks.yml"
+    if not root_file.exists():
+        return ["databricks.yml is missing"]
+    root = _load(root_file)
+    if not (root.get("bundle") or {}).get("name"):
+        errors.append("databricks.yml: bundle.name is required")
+    targets = root.get("targets") or {}
+    errors += [f"databricks.yml: target {t!r} is missing" for t in REQUIRED_TARGETS if t not in targets]
+
+    documents: list[tuple[Path, dict]] = [(root_file, root)]
+    for pattern in root.get("include", []):
+        matches = sorted(project.glob(pattern))
+        if not matches:
+            errors.append(f"databricks.yml: include {pattern!r} matches no file")
+        documents += [(p, _load(p)) for p in matches]
+
+    declared = set((root.get("variables") or {}).keys())
+    for path, doc in documents:
+        for text in _walk_strings(doc):
+            errors += [
+                f"{path.name}: ${{var.{v}}} is not declared under variables"
+                for v in VAR_REF.findall(text)
+                if v not in declared
+            ]
+    for name, target in targets.items():
+        for var in (target or {}).get("variables", {}) or {}:
+            if var not in declared:
+                errors.append(f"databricks.yml: target {name!r} sets undeclared variable {var!r}")
+
+    for name, artifact in (root.get("artifacts") or {}).items():
+        if not (project / artifact.get("path", "")).joinpath("pyproject.toml").exists():
+            errors.append(f"databricks.yml: artifact {name!r} path has no pyproject.toml")
+
+    selectors, nodes = _project_names(project)
+    jobs = {}
+    dashboards = {}
+    for path, doc in documents:
+        resources = doc.get("resources") or {}
+        jobs.update({k: (path, v) for k, v in (resources.get("jobs") or {}).items()})
+        dashboards.update({k: (path, v) for k, v in (resources.get("dashboards") or {}).items()})
+    if not jobs:
+        errors.append("the bundle defines no job")
+    for job_name, (path, job) in jobs.items():
+        where = f"{path.name}: job {job_name!r}"
+        tasks = job.get("tasks") or []
+        if not tasks:
+            errors.append(f"{where}: has no tasks")
+        if not (job.get("schedule") or job.get("trigger")):
+            errors.append(f"{where}: has no schedule")
+        if not ((job.get("email_notifications") or {}).get("on_failure") or job.get("webhook_notifications")):
+            errors.append(f"{where}: has no failure notification")
+        environments = {e["environment_key"] for e in job.get("environments") or []}
+        keys = [t.get("task_key") for t in tasks]
+        if len(set(keys)) != len(keys) or None in keys:
+            errors.append(f"{where}: task keys must be present and unique")
+        graph = {t.get("task_key"): [d["task_key"] for d in t.get("depends_on") or []] for t in tasks}
+        for task, deps in graph.items():
+            errors += [f"{where}: task {task!r} depends on unknown task {d!r}" for d in deps if d not in graph]
+        if cycle := _cycle(graph):
+            errors.append(f"{where}: task graph has a cycle: {' -> '.join(cycle)}")
+        for task in tasks:
+            if task.get("environment_key") and task["environment_key"] not in environments:
+                errors.append(
+                    f"{where}: task {task['task_key']!r} uses unknown environment {task['environment_key']!r}"
+                )
+            dbt_task = task.get("dbt_task")
+            if dbt_task:
+                if not dbt_task.get("commands"):
+                    errors.append(f"{where}: dbt task {task['task_key']!r} has no commands")
+                for command in dbt_task.get("commands") or []:
+                    errors += [f"{where}: {e}" for e in _check_dbt_command(command, selectors, nodes)]
+    for name, (path, dashboard) in dashboards.items():
+        file_path = path.parent / dashboard.get("file_path", "")
+        if not file_path.is_file():
+            errors.append(f"{path.name}: dashboard {name!r} file {dashboard.get('file_path')!r} does not exist")
+    return errors
+
+
+def main() -> int:
+    from lakehouse.dbt_runner import project_dir
+
+    errors = check_bundle(project_dir())
+    for error in errors:
+        print(f"error: {error}")
+    print("bundle check: " + ("passed" if not errors else f"{len(errors)} problem(s)"))
+    return 1 if errors else 0

@@ -1,0 +1,66 @@
+"""The Databricks side, offline: the bundle's structure and a scan for committed credentials."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+from lakehouse.bundle_check import check_bundle
+from lakehouse.secret_scan import scan, scan_text
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def test_the_bundle_passes_its_offline_checks() -> None:
+    assert check_bundle(PROJECT) == []
+
+
+def test_the_job_runs_ingest_medallion_train_score_in_order() -> None:
+    job = yaml.safe_load((PROJECT / "resources" / "ecommerce_lakehouse_job.yml").read_text())
+    tasks = job["resources"]["jobs"]["ecommerce_lakehouse_daily"]["tasks"]
+    order = [t["task_key"] for t in tasks]
+    assert order == ["ingest", "medallion", "train", "score"]
+    for before, task in zip(order, tasks[1:], strict=False):
+        assert [d["task_key"] for d in task["depends_on"]] == [before]
+
+
+def _copy_project(tmp_path: Path) -> Path:
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in ("databricks.yml", "selectors.yml"):
+        shutil.copy(PROJECT / name, copy / name)
+    for folder in ("resources", "snapshots", "models", "python_models", "seeds", "ml"):
+        shutil.copytree(PROJECT / folder, copy / folder, ignore=shutil.ignore_patterns("build", "*.egg-info", "dist"))
+    return copy
+
+
+def test_the_check_catches_a_cycle_a_missing_selector_and_a_missing_file(tmp_path: Path) -> None:
+    copy = _copy_project(tmp_path)
+    job_file = copy / "resources" / "ecommerce_lakehouse_job.yml"
+    doc = yaml.safe_load(job_file.read_text())
+    tasks = doc["resources"]["jobs"]["ecommerce_lakehouse_daily"]["tasks"]
+    tasks[0]["depends_on"] = [{"task_key": "score"}]  # ingest waits for score: a cycle
+    tasks[1]["dbt_task"]["commands"] = ["dbt build --selector no_such_selector"]
+    tasks[2]["dbt_task"]["commands"] = ["dbt build --select no_such_model+"]
+    job_file.write_text(yaml.safe_dump(doc))
+    (copy / "resources" / "dashboards" / "ecommerce_kpis.lvdash.json").unlink()
+    errors = "\n".join(check_bundle(copy))
+    assert "task graph has a cycle: ingest -> score -> train -> medallion -> ingest" in errors
+    assert "selector 'no_such_selector'" in errors
+    assert "'no_such_model+'" in errors
+    assert "dashboard 'ecommerce_kpis' file" in errors
+
+
+def test_no_credential_is_committed() -> None:
+    assert scan(PROJECT) == []
+
+
+def test_the_scan_recognises_credentials_and_leaves_references_alone() -> None:
+    token = "dapi" + "0123456789abcdef" * 2  # built here so that this file holds no token itself
+    assert scan_text(f"DATABRICKS_TOKEN={token}") == [(1, "Databricks personal access token")]
+    assert scan_text("password: " + "hunter2hunter2") == [(1, "literal credential setting")]
+    assert scan_text("-----BEGIN RSA " + "PRIVATE KEY-----")
+    assert scan_text("      token: \"{{ env_var('DATABRICKS_TOKEN') }}\"") == []
+    assert scan_text("  DATABRICKS_TOKEN: ${{ secrets.DATABRICKS_TOKEN }}") == []
