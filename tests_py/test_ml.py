@@ -72,3 +72,29 @@ def test_training_does_not_depend_on_row_order(tmp_path: Path) -> None:
     b = run_training(frame.sample(frac=1.0, random_state=5), "order_test", experiment="order_test", tracking_uri=uri)
     assert a.loc[0, "roc_auc"] == b.loc[0, "roc_auc"]
     assert not bool(b.loc[0, "promoted"])
+
+
+def test_oracle_probability_follows_visit_rate_and_horizon() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from lakehouse_ml.oracle import comparison_table, oracle_probability
+
+    truth = pd.DataFrame(
+        {
+            "user_id": ["web:1", "web:1", "app:1"],
+            "product_id": ["web:9", "web:8", "app:9"],
+            "purchase_prob_per_visit": [0.5, 0.1, 0.2],
+            "visits_per_day": [0.2, 1.0, 0.0],
+        }
+    )
+    pairs = pd.DataFrame(
+        {"user_id": ["web:1", "web:1", "app:1", "web:2"], "product_id": ["web:9", "web:8", "app:9", "web:9"]}
+    )
+    prob = oracle_probability(pairs, truth, horizon_days=5)
+    # one expected visit at p=0.5; five at p=0.1; no visits; a pair the generator never made
+    assert np.allclose(prob, [0.5, 1 - 0.9**5, 0.0, 0.0])
+    y = np.array([1, 0, 0, 0])
+    table = comparison_table(y, {"model": np.array([0.9, 0.1, 0.2, 0.3]), "oracle": prob})
+    assert table.loc["oracle", "share_of_oracle_roc_auc"] == 1.0
+    assert table.loc["model", "roc_auc"] == 1.0

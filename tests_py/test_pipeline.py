@@ -43,6 +43,7 @@ def test_every_table_is_delta_in_a_layer_schema(spark, built) -> None:  # type: 
         "ml.ml_user_item_features",
         "ml.ml_conversion_training_runs",
         "ml.ml_conversion_predictions",
+        "ml.ml_targeting_daily",
     }
     assert expected <= set(tables)
     assert {t.table_format for t in tables.values()} == {"delta"}
@@ -243,6 +244,16 @@ def test_predictions_are_probabilities_from_the_champion(spark, built) -> None: 
     assert mlflow.get_run(run["run_id"]).data.metrics["roc_auc"] == pytest.approx(run["roc_auc"])
 
 
+def test_targeting_list_is_the_top_of_the_predictions(spark, built) -> None:  # type: ignore[no-untyped-def]
+    preds = spark.table("ml.ml_conversion_predictions").toPandas()
+    targets = spark.table("ml.ml_targeting_daily").toPandas().sort_values("probability_rank")
+    top = preds.sort_values("probability_rank").head(1000)
+    assert len(targets) == len(top) > 0
+    assert targets["probability_rank"].tolist() == top["probability_rank"].tolist()
+    assert (targets["probability"].to_numpy() == top["probability"].to_numpy()).all()
+    assert targets["brand"].notna().any() and targets["category_code"].notna().any()  # product attributes joined
+
+
 def test_rebuild_ingests_nothing_twice_and_keeps_the_champion(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
     bronze_before = spark.table("bronze.brz_rees46__events").count()
     preds_before = spark.table("ml.ml_conversion_predictions").count()
@@ -419,3 +430,22 @@ def test_catalog_changes_become_product_versions(spark, built, run_dbt) -> None:
     assert spark.table("silver.snp_catalog_products").where("dbt_valid_to is null").count() == (
         spark.table("silver.int_catalog_products_current").count()
     )
+
+
+def test_model_report_compares_champion_baselines_and_oracle(spark, built) -> None:  # type: ignore[no-untyped-def]
+    from lakehouse.model_report import build_report
+    from lakehouse_ml import oracle
+    from lakehouse_ml.features import time_split
+    from lakehouse_ml.oracle import render
+
+    table, context = build_report(spark)
+    assert [name.split(" ")[0] for name in table.index] == ["champion", "baseline_lr3", "baseline_prior", "oracle"]
+    assert table["roc_auc"].between(0.5, 1.0).all()
+    assert table.loc["oracle", "share_of_oracle_roc_auc"] == 1.0
+    # every validation pair is known to the generator: the oracle's keys match Silver's namespaced keys
+    features = spark.table("ml.ml_user_item_features").where("is_label_complete").toPandas()
+    _, valid = time_split(features)
+    truth = oracle.load_truth(built.rees46.oracle_file.parent)
+    assert (oracle.oracle_probability(valid, truth, 7) > 0).all()
+    assert len(valid) == context["n_rows"]
+    assert "oracle" in render(table, **context)

@@ -57,3 +57,19 @@ def test_session_is_delta_enabled_and_reused(spark) -> None:  # type: ignore[no-
     assert spark.sql("describe detail scratch.t").first()["format"] == "delta"
     assert spark.table("scratch.t").count() == 2
     spark.sql("drop schema scratch cascade")
+
+
+def test_a_second_run_on_the_same_home_refuses_with_one_line(spark, lakehouse_home) -> None:  # type: ignore[no-untyped-def]
+    """The test session holds the home; another process must refuse at once, not corrupt the metastore."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LAKEHOUSE_HOME": str(lakehouse_home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "lakehouse.cli", "summary"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 3
+    [line] = done.stderr.strip().splitlines()  # one line, no stack trace
+    assert line.startswith(f"error: {lakehouse_home} is in use by pid {os.getpid()} (started ")
+    assert line.endswith("wait for that run to finish (or stop it), or point LAKEHOUSE_HOME elsewhere")

@@ -82,6 +82,12 @@ def _cmd_bench_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_model_report(args: argparse.Namespace) -> int:
+    from lakehouse import model_report
+
+    return model_report.main(args.model_name)
+
+
 def _cmd_check_bundle(args: argparse.Namespace) -> int:
     from lakehouse import bundle_check
 
@@ -125,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--days", type=int, default=30)
     bench.add_argument("--seed", type=int, default=42)
     bench.set_defaults(func=_cmd_bench_ingest)
+    report = sub.add_parser("model-report", help="champion vs baselines vs the generator's oracle (ROC-AUC etc.)")
+    report.add_argument("--model-name", default="ecommerce_conversion")
+    report.set_defaults(func=_cmd_model_report)
     sub.add_parser("check-bundle", help="offline checks of the Databricks bundle").set_defaults(func=_cmd_check_bundle)
     sub.add_parser("scan-secrets", help="fail on committed credentials").set_defaults(func=_cmd_scan_secrets)
     summ = sub.add_parser("summary", help="print tables, row counts and the model's metrics")
@@ -134,13 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from lakehouse.runtime import JavaNotFoundError
+    from lakehouse.runtime import JavaNotFoundError, LakehouseBusyError
 
     try:
         return int(args.func(args))
     except JavaNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except LakehouseBusyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
 

@@ -20,6 +20,44 @@ class JavaNotFoundError(RuntimeError):
     """Java is missing or too old for Spark 4."""
 
 
+class LakehouseBusyError(RuntimeError):
+    """Another process is using this LAKEHOUSE_HOME (its metastore and tables)."""
+
+
+_home_lock = None  # the open lock file of LAKEHOUSE_HOME, held while this process uses it
+
+
+def acquire_home_lock(paths: LakehousePaths) -> None:
+    """Take the exclusive lock of ``paths.home`` for this process, or fail with one clear line.
+
+    The embedded metastore and the Delta tables of one home may be used by one process at a time: a
+    second run would otherwise fail deep inside Derby or race the first on the same tables. The lock is an
+    OS file lock (released by the OS even when the holder is killed), so it never goes stale.
+    """
+    import fcntl
+    import time
+
+    global _home_lock
+    if _home_lock is not None:
+        return
+    paths.home.mkdir(parents=True, exist_ok=True)
+    handle = open(paths.home / ".lock", "a+")  # noqa: SIM115 - held open for the life of the process
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise LakehouseBusyError(
+            f"{paths.home} is in use by {holder}; wait for that run to finish (or stop it), "
+            "or point LAKEHOUSE_HOME elsewhere"
+        ) from None
+    handle.truncate(0)
+    handle.write(f"pid {os.getpid()} (started {time.strftime('%Y-%m-%d %H:%M:%S')})\n")
+    handle.flush()
+    _home_lock = handle
+
+
 def java_major_version(java: str | None = None) -> int:
     """Major version of the ``java`` that Spark will launch (JAVA_HOME first, then PATH)."""
     if java is None:
@@ -88,6 +126,7 @@ def get_spark():  # type: ignore[no-untyped-def]
             return existing
         check_java()
         paths = lakehouse_paths()
+        acquire_home_lock(paths)
         for folder in (paths.home, paths.warehouse, paths.tmp):
             folder.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("MLFLOW_TRACKING_URI", paths.mlflow_tracking_uri)
