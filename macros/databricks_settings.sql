@@ -4,7 +4,8 @@
 
     * `databricks_only(value)`: the value on the databricks target, none elsewhere (for configs such as
       `liquid_clustered_by`);
-    * `large_table_properties()`: table properties for the big, frequently appended tables;
+    * `large_table_properties()`: table properties for the big, frequently appended tables (none locally:
+      dbt-spark would write an empty `tblproperties ()` clause for an empty dict);
     * `grant_analyst_access()`: an on-run-end hook; on Databricks analysts (var `analysts_group`) may read
       Gold and nothing else; locally it does nothing (the local metastore has no grants).
 -#}
@@ -21,7 +22,7 @@
             'delta.enableDeletionVectors': 'true',
         }) }}
     {%- else -%}
-        {{ return({}) }}
+        {{ return(none) }}
     {%- endif -%}
 {%- endmacro %}
 

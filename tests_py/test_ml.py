@@ -98,3 +98,17 @@ def test_oracle_probability_follows_visit_rate_and_horizon() -> None:
     table = comparison_table(y, {"model": np.array([0.9, 0.1, 0.2, 0.3]), "oracle": prob})
     assert table.loc["oracle", "share_of_oracle_roc_auc"] == 1.0
     assert table.loc["model", "roc_auc"] == 1.0
+
+
+def test_scoring_covers_the_latest_and_unscored_out_of_time_snapshots() -> None:
+    import datetime as dt
+
+    from lakehouse_ml.pipeline import dates_to_score
+
+    days = [dt.date(2019, 10, d) for d in range(1, 8)]
+    trained_until = dt.date(2019, 10, 4)
+    assert dates_to_score(days, trained_until, set()) == days[4:]
+    # scored before: only the latest again (a new champion takes over the newest list at once)
+    assert dates_to_score(days, trained_until, set(days[4:])) == [days[-1]]
+    assert dates_to_score(days, None, set()) == [days[-1]]  # no known training window
+    assert dates_to_score([], trained_until, set()) == []

@@ -44,6 +44,8 @@ def test_every_table_is_delta_in_a_layer_schema(spark, built) -> None:  # type: 
         "ml.ml_conversion_training_runs",
         "ml.ml_conversion_predictions",
         "ml.ml_targeting_daily",
+        "ml.ml_conversion_monitoring",
+        "ml.ml_feature_drift",
     }
     assert expected <= set(tables)
     assert {t.table_format for t in tables.values()} == {"delta"}
@@ -237,21 +239,45 @@ def test_predictions_are_probabilities_from_the_champion(spark, built) -> None: 
     assert preds["probability"].nunique() > 10  # probabilities, not class labels
     assert set(preds["model_version"]) == {champion_version(run["model_name"])}
     assert set(preds["run_id"]) == {run["run_id"]}
-    assert preds["as_of_date"].nunique() == 1
-    assert sorted(preds["probability_decile"].unique()) == list(range(1, 11))
-    top = preds.sort_values("probability_rank").iloc[0]
-    assert top["probability"] == preds["probability"].max()
+    # the latest snapshot, and the snapshots after the champion's training window (the validation one)
+    features = spark.table("ml.ml_user_item_features").select("as_of_date").distinct().toPandas()["as_of_date"]
+    assert set(preds["as_of_date"]) == {d for d in features if d > run["train_to"]}
+    assert max(preds["as_of_date"]) == max(features) and preds["as_of_date"].nunique() >= 2
+    for _, snapshot in preds.groupby("as_of_date"):
+        assert sorted(snapshot["probability_decile"].unique()) == list(range(1, 11))
+        top = snapshot.sort_values("probability_rank").iloc[0]
+        assert top["probability"] == snapshot["probability"].max()
     assert mlflow.get_run(run["run_id"]).data.metrics["roc_auc"] == pytest.approx(run["roc_auc"])
 
 
 def test_targeting_list_is_the_top_of_the_predictions(spark, built) -> None:  # type: ignore[no-untyped-def]
     preds = spark.table("ml.ml_conversion_predictions").toPandas()
-    targets = spark.table("ml.ml_targeting_daily").toPandas().sort_values("probability_rank")
+    latest = preds["as_of_date"].max()
+    preds = preds[preds["as_of_date"] == latest]
+    targets = spark.table("ml.ml_targeting_daily").toPandas()
+    targets = targets[targets["as_of_date"] == latest].sort_values("probability_rank")
     top = preds.sort_values("probability_rank").head(1000)
     assert len(targets) == len(top) > 0
     assert targets["probability_rank"].tolist() == top["probability_rank"].tolist()
     assert (targets["probability"].to_numpy() == top["probability"].to_numpy()).all()
     assert targets["brand"].notna().any() and targets["category_code"].notna().any()  # product attributes joined
+
+
+def test_monitoring_meets_predictions_with_their_labels(spark, built) -> None:  # type: ignore[no-untyped-def]
+    preds = spark.table("ml.ml_conversion_predictions").toPandas()
+    labels = spark.table("ml.ml_user_item_features").where("is_label_complete").toPandas()
+    labelled = preds.merge(labels, on=["as_of_date", "user_id", "product_id"])
+    assert len(labelled) > 0  # the validation snapshot was scored out of time and has its labels
+    monitoring = spark.table("ml.ml_conversion_monitoring").toPandas()
+    assert monitoring["pairs"].sum() == len(labelled)
+    assert monitoring["conversions"].sum() == labelled["converted"].sum()
+    by_decile = monitoring.groupby("probability_decile")[["pairs", "conversions"]].sum()
+    rate = by_decile["conversions"] / by_decile["pairs"]
+    assert rate.loc[1] > rate.loc[10]  # the top decile converts more than the bottom one
+    drift = spark.table("ml.ml_feature_drift").toPandas()
+    assert set(drift["as_of_date"]) == set(preds["as_of_date"])
+    assert drift.groupby("as_of_date")["feature_name"].nunique().eq(7).all()
+    assert (drift["psi"] >= 0).all()
 
 
 def test_rebuild_ingests_nothing_twice_and_keeps_the_champion(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]

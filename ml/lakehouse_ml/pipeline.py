@@ -124,16 +124,36 @@ def run_training(
     return pd.DataFrame([row], columns=RUN_COLUMNS)
 
 
-def score_latest(
+def dates_to_score(
+    snapshot_dates: list[dt.date], trained_until: dt.date | None, already_scored: set[dt.date]
+) -> list[dt.date]:
+    """Which snapshots the champion scores in this run.
+
+    The latest snapshot always (re-scored, so a new champion takes over at once), plus every snapshot after
+    the champion's training data that has no prediction yet: out-of-time predictions whose labels arrive
+    later, which the monitoring marts compare with what happened.
+    """
+    if not snapshot_dates:
+        return []
+    latest = max(snapshot_dates)
+    after = [d for d in snapshot_dates if trained_until is not None and d > trained_until and d not in already_scored]
+    return sorted({latest, *after})
+
+
+def score_snapshots(
     spark,  # type: ignore[no-untyped-def]
     features_sdf,  # type: ignore[no-untyped-def]
     model_name: str,
+    runs_sdf=None,  # type: ignore[no-untyped-def]
+    scored_sdf=None,  # type: ignore[no-untyped-def]
     tracking_uri: str | None = None,
     registry_uri: str | None = None,
 ):
-    """Score the latest snapshot with the champion, distributed with mlflow's Spark UDF.
+    """Score snapshots with the champion (see ``dates_to_score``), distributed with mlflow's Spark UDF.
 
-    Returns a Spark DataFrame: keys, probability, rank and decile, model name/version, run id, scored_at.
+    ``runs_sdf`` is the training-runs table (for the champion's training window), ``scored_sdf`` the
+    predictions already written (None on a first run). Returns a Spark DataFrame: keys, probability, rank
+    and decile within the snapshot, model name/version, run id, scored_at.
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
@@ -143,8 +163,15 @@ def score_latest(
     if version is None:
         raise RuntimeError(f"no `champion` alias on registered model {model_name!r}: train first")
     mv = mlflow.tracking.MlflowClient().get_model_version(model_name, version)
-    latest = features_sdf.agg(F.max("as_of_date")).first()[0]
-    snapshot = features_sdf.where(F.col("as_of_date") == F.lit(latest))
+    trained_until = None
+    if runs_sdf is not None:
+        trained_until = runs_sdf.where(F.col("run_id") == mv.run_id).agg(F.max("train_to")).first()[0]
+    already = set()
+    if scored_sdf is not None:
+        already = {r.as_of_date for r in scored_sdf.select("as_of_date").distinct().collect()}
+    snapshot_dates = [r.as_of_date for r in features_sdf.select("as_of_date").distinct().collect()]
+    dates = dates_to_score(snapshot_dates, trained_until, already)
+    snapshot = features_sdf.where(F.col("as_of_date").isin(dates))
     udf = mlflow.pyfunc.spark_udf(
         spark, f"models:/{model_name}/{version}", result_type="array<double>", env_manager="local"
     )

@@ -1,7 +1,9 @@
-"""Score the latest feature snapshot with the `champion` model, distributed in Spark.
+"""Score feature snapshots with the `champion` model, distributed in Spark.
 
-Incremental by as_of_date: a rerun for the same snapshot replaces its rows (merge on the pair key).
-Outputs probabilities (never class labels) with the model name, version and run id on every row.
+Scores the latest snapshot (every run) and each snapshot after the champion's training data not scored
+yet, so the predictions of earlier days meet their labels in the monitoring marts. Incremental by
+as_of_date: a rerun for a snapshot replaces its rows (merge on the pair key). Outputs probabilities (never
+class labels) with the model name, version and run id on every row.
 """
 
 
@@ -11,14 +13,15 @@ def model(dbt, session):
         incremental_strategy="merge",
         unique_key=["as_of_date", "user_id", "product_id"],
     )
-    from lakehouse_ml.pipeline import score_latest
+    from lakehouse_ml.pipeline import score_snapshots
 
-    # scoring must follow training (DAG edge), even though it reads the model from the registry
-    dbt.ref("ml_conversion_training_runs")
-    return score_latest(
+    return score_snapshots(
         session,
         dbt.ref("ml_user_item_features"),
         model_name=dbt.config.meta_get("ml_model_name"),
+        # scoring follows training (a DAG edge) and needs the champion's training window
+        runs_sdf=dbt.ref("ml_conversion_training_runs"),
+        scored_sdf=session.table(str(dbt.this)) if dbt.is_incremental else None,
         tracking_uri=dbt.config.meta_get("mlflow_tracking_uri"),
         registry_uri=dbt.config.meta_get("mlflow_registry_uri"),
     )
