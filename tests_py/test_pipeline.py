@@ -39,7 +39,19 @@ def test_every_table_is_delta_in_a_layer_schema(spark, built) -> None:  # type: 
         "silver.event_types",
         "gold.fct_events",
         "gold.dim_products",
+        "gold.dim_products_history",
+        "gold.dim_categories",
+        "gold.dim_users",
+        "gold.dim_date",
+        "gold.fct_sessions",
+        "gold.fct_orders",
+        "gold.agg_daily_product_stats",
         "gold.agg_daily_kpis",
+        "gold.agg_funnel_daily",
+        "gold.rpt_product_performance",
+        "gold.rpt_cohort_retention_weekly",
+        "gold.rpt_rfm_segments",
+        "gold.rpt_top_categories_brands",
         "ml.ml_user_item_features",
         "ml.ml_conversion_training_runs",
         "ml.ml_conversion_predictions",
@@ -158,22 +170,84 @@ def _independent_valid_app_events(files, properties) -> pd.DataFrame:  # type: i
     return valid.assign(event_date=event_at.dt.date, user_id="retailrocket:" + valid["visitorid"])
 
 
-def test_daily_kpis_match_an_independent_pandas_computation(spark, built) -> None:  # type: ignore[no-untyped-def]
+def _independent_valid_all(built) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     web = _independent_valid_events(built.rees46.files)
     app = _independent_valid_app_events(built.retailrocket.files, built.retailrocket.reference_files[0])
     columns = ["event_date", "user_id", "event_type", "price"]
-    valid = pd.concat([web[columns], app[columns]])
-    expected = valid.groupby("event_date").agg(
-        active_users=("user_id", "nunique"),
-        purchases=("event_type", lambda s: int((s == "purchase").sum())),
+    return pd.concat([web[[*columns, "brand"]], app[columns].assign(brand=None)])
+
+
+def test_daily_kpis_match_an_independent_pandas_computation(spark, built) -> None:  # type: ignore[no-untyped-def]
+    """Event counts, active users, revenue and app orders per day, recomputed from the raw files in pandas."""
+    valid = _independent_valid_all(built)
+    is_type = {t: valid["event_type"] == t for t in ("view", "cart", "remove_from_cart", "purchase")}
+    expected = (
+        valid.assign(**{t: m.astype(int) for t, m in is_type.items()})
+        .groupby("event_date")
+        .agg(
+            active_users=("user_id", "nunique"),
+            views=("view", "sum"),
+            carts=("cart", "sum"),
+            removes=("remove_from_cart", "sum"),
+            purchases=("purchase", "sum"),
+        )
     )
-    revenue = valid[valid["event_type"] == "purchase"].groupby("event_date")["price"].sum()
+    revenue = valid[is_type["purchase"]].groupby("event_date")["price"].sum()
     kpis = spark.table("gold.agg_daily_kpis").toPandas().set_index("event_date")
     assert len(kpis) == len(expected)
+    checked = 0
     for day, row in expected.iterrows():
-        assert kpis.loc[day, "active_users"] == row["active_users"]
-        assert kpis.loc[day, "purchases"] == row["purchases"]
+        for metric in ("active_users", "views", "carts", "removes", "purchases"):
+            assert kpis.loc[day, metric] == row[metric], (day, metric)
+            checked += 1
         assert float(kpis.loc[day, "revenue"]) == pytest.approx(float(revenue.get(day, 0.0)), abs=0.01)
+        aov = kpis.loc[day, "average_order_value"]
+        if kpis.loc[day, "orders"]:
+            assert float(aov) == pytest.approx(float(kpis.loc[day, "revenue"]) / kpis.loc[day, "orders"], rel=0.1)
+    assert checked == 5 * len(expected)
+
+
+def test_kpi_marts_agree_with_pandas_and_with_each_other(spark, built) -> None:  # type: ignore[no-untyped-def]
+    """Brand revenue and daily purchasing users recomputed in pandas; orders and sessions add up across marts."""
+    valid = _independent_valid_all(built)
+    purchases = valid[valid["event_type"] == "purchase"]
+    brand_revenue = purchases[purchases["brand"].fillna("") != ""].groupby("brand")["price"].sum()
+    brands = (spark.table("gold.rpt_top_categories_brands").where("dimension_type = 'brand'").toPandas()).set_index(
+        "dimension_value"
+    )
+    assert set(brands.index[brands["revenue"] > 0]) == set(brand_revenue.index)
+    for brand, value in brand_revenue.items():
+        assert float(brands.loc[brand, "revenue"]) == pytest.approx(value, abs=0.01)
+    assert brands.sort_values("revenue_rank").index[0] == brand_revenue.idxmax()
+
+    buyers = purchases.groupby("event_date")["user_id"].nunique()
+    funnel = (
+        spark.sql("select event_date, sum(purchasing_users) as buyers from gold.agg_funnel_daily group by event_date")
+        .toPandas()
+        .set_index("event_date")["buyers"]
+    )
+    # a user who bought in two categories or brands on one day counts in each: the funnel's sum is >= buyers
+    assert all(funnel.get(day, 0) >= n for day, n in buyers.items())
+
+    totals = spark.sql(
+        """
+        select
+            (select sum(orders) from gold.agg_daily_kpis) as kpi_orders,
+            (select count(*) from gold.fct_orders) as orders,
+            (select sum(orders_count) from gold.dim_users) as user_orders,
+            (select sum(sessions) from gold.agg_daily_kpis) as kpi_sessions,
+            (select count(*) from gold.fct_sessions) as sessions,
+            (select count(distinct user_session_id) from gold.fct_events) as event_sessions,
+            (select sum(purchases) from gold.rpt_product_performance) as product_purchases,
+            (select count(*) from gold.fct_events where event_type = 'purchase') as purchases,
+            (select count(*) from gold.rpt_rfm_segments) as rfm_buyers,
+            (select count(*) from gold.dim_users where is_buyer) as buyers
+        """
+    ).first()
+    assert totals.kpi_orders == totals.orders == totals.user_orders
+    assert totals.kpi_sessions == totals.sessions == totals.event_sessions
+    assert totals.product_purchases == totals.purchases == len(purchases)
+    assert totals.rfm_buyers == totals.buyers == purchases["user_id"].nunique()
 
 
 @pytest.mark.parametrize("source", ["rees46", "retailrocket"])
@@ -215,6 +289,35 @@ def test_features_see_only_the_past_and_labels_only_the_horizon(spark, built) ->
     assert (snap["interaction_score"] == expected_score.reindex(snap.index)).all()
     assert (snap["days_since_last_interaction"] >= 1).all()
     assert snap["converted"].to_dict() == {k: k in bought for k in snap.index}
+
+
+def test_no_feature_can_see_events_on_or_after_the_snapshot(spark, built, dbt_target_path) -> None:  # type: ignore[no-untyped-def]
+    """Delete every event on or after a snapshot date, rerun the mart's compiled SQL: its features must not move.
+
+    A feature that read anything from as_of_date onwards (the label window included) would change.
+    """
+    import re
+
+    from lakehouse_ml.features import FEATURES, KEY_COLUMNS
+
+    compiled = next(dbt_target_path.glob("compiled/**/ml_user_item_features.sql")).read_text()
+    relation = re.compile(r"`?gold`?\.`?fct_events`?")
+    assert len(relation.findall(compiled)) == 1
+    dates = sorted(
+        r.as_of_date for r in spark.table("ml.ml_user_item_features").select("as_of_date").distinct().collect()
+    )
+    as_of = dates[len(dates) // 2]
+    spark.table("gold.fct_events").where(f"event_date < date'{as_of}'").createOrReplaceTempView("events_before_as_of")
+    removed = spark.table("gold.fct_events").where(f"event_date >= date'{as_of}'").count()
+    assert removed > 1000  # a real cut: the label window and everything after it are gone
+    blind = spark.sql(relation.sub("events_before_as_of", compiled)).where(f"as_of_date = date'{as_of}'")
+    full = spark.table("ml.ml_user_item_features").where(f"as_of_date = date'{as_of}'")
+    columns = [*KEY_COLUMNS, *FEATURES]
+    got = blind.select(columns).toPandas().sort_values(KEY_COLUMNS).reset_index(drop=True)
+    want = full.select(columns).toPandas().sort_values(KEY_COLUMNS).reset_index(drop=True)
+    assert len(want) > 100
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9)
+    assert blind.where("converted").count() == 0 < full.where("converted").count()  # only the label moved
 
 
 def test_training_run_registered_and_promoted(spark, built) -> None:  # type: ignore[no-untyped-def]

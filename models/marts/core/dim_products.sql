@@ -1,21 +1,16 @@
--- Gold: one row per product with its latest observed attributes and first/last activity.
+-- Gold: the current view of dim_products_history, one row per product (every product a feed or an event
+-- has named), with its first and last activity in the events.
 
-with events as (
+with history as (
 
-    select * from {{ ref('fct_events') }}
+    select * from {{ ref('dim_products_history') }}
+    where is_current
 
 ),
 
-latest as (
+events as (
 
-    select
-        product_id,
-        category_id,
-        category_code,
-        brand,
-        price,
-        row_number() over (partition by product_id order by event_at desc, event_id desc) as recency_rank
-    from events
+    select * from {{ ref('fct_events') }}
 
 ),
 
@@ -35,21 +30,26 @@ activity as (
 final as (
 
     select
-        latest.product_id,
-        latest.category_id,
-        latest.category_code,
-        split_part(latest.category_code, '.', 1) as category_level_1,
-        latest.brand,
-        latest.price as current_price,
+        history.product_id,
+        history.source_system,
+        history.source_product_id,
+        history.category_id,
+        history.category_code,
+        history.category_level_1,
+        history.category_level_2,
+        history.category_level_3,
+        history.brand,
+        history.price as current_price,
+        history.valid_from as current_since,
+        history.version_source,
         activity.first_seen_at,
         activity.last_seen_at,
-        activity.events_count,
-        activity.purchases_count
-    from latest
-    -- one-to-one: activity is grouped by product_id
-    inner join activity
-        on latest.product_id = activity.product_id
-    where latest.recency_rank = 1
+        coalesce(activity.events_count, 0) as events_count,
+        coalesce(activity.purchases_count, 0) as purchases_count
+    from history
+    -- many-to-one: activity is grouped by product_id
+    left join activity
+        on history.product_id = activity.product_id
 
 )
 

@@ -46,7 +46,11 @@ daily_pairs as (
         sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
         sum(interaction_weight) as interaction_score,
         max(funnel_stage) as funnel_stage,
-        count(distinct user_session_id) as sessions
+        count(distinct user_session_id) as sessions,
+        max(case when event_type = 'view' then event_at end) as last_view_at,
+        max(event_at) as last_event_at,
+        max_by(price, event_at) as last_price,
+        max(coalesce(category_level_1, '(unknown)')) as category_level_1
     from events
     group by user_id, product_id, event_date
 
@@ -84,7 +88,11 @@ pair_features as (
         sum(purchases) as purchases_30d,
         sum(sessions) as sessions_with_item_30d,
         min(days_before) as days_since_last_interaction,
-        count(*) as active_days_30d
+        count(*) as active_days_30d,
+        (unix_timestamp(cast(as_of_date as timestamp)) - unix_timestamp(max(last_view_at))) / 3600.0
+            as hours_since_last_view,
+        hour(max(last_event_at)) as last_interaction_hour,
+        max(category_level_1) as category_level_1
     from pair_history
     group by as_of_date, user_id, product_id
 
@@ -104,16 +112,42 @@ user_features as (
 
 ),
 
+user_category_features as (
+
+    select
+        as_of_date,
+        user_id,
+        category_level_1,
+        sum(views) as user_category_views_30d
+    from pair_history
+    group by as_of_date, user_id, category_level_1
+
+),
+
 product_features as (
 
     select
         as_of_date,
         product_id,
+        max(category_level_1) as category_level_1,
         count(distinct user_id) as product_users_30d,
         sum(views) as product_views_30d,
-        sum(purchases) as product_purchases_30d
+        sum(purchases) as product_purchases_30d,
+        -- the product's price at its latest event before the snapshot
+        max_by(last_price, last_event_at) as product_price
     from pair_history
     group by as_of_date, product_id
+
+),
+
+category_prices as (
+
+    select
+        as_of_date,
+        category_level_1,
+        percentile_approx(product_price, 0.5) as category_median_price
+    from product_features
+    group by as_of_date, category_level_1
 
 ),
 
@@ -157,6 +191,14 @@ final as (
         pair_features.sessions_with_item_30d,
         pair_features.days_since_last_interaction,
         pair_features.active_days_30d,
+        pair_features.hours_since_last_view,
+        pair_features.last_interaction_hour,
+        weekday(pair_features.as_of_date) + 1 as as_of_weekday,
+        user_category_features.user_category_views_30d,
+        user_category_features.user_category_views_30d
+        / nullif(user_features.user_views_30d, 0) as user_category_share_30d,
+        product_features.product_price / nullif(category_prices.category_median_price, 0)
+            as price_to_category_median,
         user_features.user_views_30d,
         user_features.user_carts_30d,
         user_features.user_purchases_30d,
@@ -179,6 +221,15 @@ final as (
         on
             pair_features.as_of_date = product_features.as_of_date
             and pair_features.product_id = product_features.product_id
+    inner join user_category_features
+        on
+            pair_features.as_of_date = user_category_features.as_of_date
+            and pair_features.user_id = user_category_features.user_id
+            and pair_features.category_level_1 = user_category_features.category_level_1
+    inner join category_prices
+        on
+            product_features.as_of_date = category_prices.as_of_date
+            and product_features.category_level_1 = category_prices.category_level_1
     left join labels
         on
             pair_features.as_of_date = labels.as_of_date

@@ -1,0 +1,74 @@
+-- Gold: one row per user: where they come from, when they were first and last active, and what they
+-- have done and bought so far.
+
+with events as (
+
+    select * from {{ ref('fct_events') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+activity as (
+
+    select
+        user_id,
+        max(source_system) as source_system,
+        min(event_at) as first_seen_at,
+        max(event_at) as last_seen_at,
+        count(distinct event_date) as active_days,
+        count(distinct user_session_id) as sessions_count,
+        count(*) as events_count,
+        sum(case when event_type = 'view' then 1 else 0 end) as views_count,
+        sum(case when event_type = 'cart' then 1 else 0 end) as carts_count
+    from events
+    group by user_id
+
+),
+
+purchasing as (
+
+    select
+        user_id,
+        count(*) as orders_count,
+        sum(items_count) as items_purchased,
+        cast(sum(order_revenue) as decimal(18, 2)) as lifetime_revenue,
+        min(ordered_at) as first_ordered_at,
+        max(ordered_at) as last_ordered_at
+    from orders
+    group by user_id
+
+),
+
+final as (
+
+    select
+        activity.user_id,
+        activity.source_system,
+        substring_index(activity.user_id, ':', -1) as source_user_id,
+        activity.first_seen_at,
+        activity.last_seen_at,
+        cast(date_trunc('week', activity.first_seen_at) as date) as cohort_week,
+        activity.active_days,
+        activity.sessions_count,
+        activity.events_count,
+        activity.views_count,
+        activity.carts_count,
+        coalesce(purchasing.orders_count, 0) as orders_count,
+        coalesce(purchasing.items_purchased, 0) as items_purchased,
+        coalesce(purchasing.lifetime_revenue, 0) as lifetime_revenue,
+        purchasing.first_ordered_at,
+        purchasing.last_ordered_at,
+        purchasing.user_id is not null as is_buyer
+    from activity
+    -- one-to-one: both sides are grouped by user_id
+    left join purchasing
+        on activity.user_id = purchasing.user_id
+
+)
+
+select * from final
