@@ -7,11 +7,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export LAKEHOUSE_HOME ?= $(CURDIR)/.lakehouse
 
-.PHONY: help prerequisites install demo test lint pytest parse offline-checks mlflow-ui docs-serve clean
+.PHONY: help prerequisites install browser demo test lint pytest parse offline-checks mlflow-ui docs-serve clean
 
 help:
 	@echo "make demo   - install if needed, generate sample data, dbt build (SQL + Python models), docs, summary"
-	@echo "make test   - install if needed, lint (ruff, sqlfluff), pytest (incl. dbt build on a small sample), dbt parse on both targets, bundle check, secret scan"
+	@echo "make test   - install if needed, lint (ruff, sqlfluff), Chromium if missing, pytest (incl. dbt build on a small sample, pages rendered in headless Chromium), dbt parse on both targets, bundle check, secret scan"
 	@echo "make mlflow-ui | docs-serve | clean"
 
 prerequisites:
@@ -33,7 +33,20 @@ install: $(STAMP)
 demo: install
 	$(BIN)/lakehouse demo $(DEMO_ARGS)
 
-test: install lint pytest parse offline-checks
+test: install lint browser pytest parse offline-checks
+
+# the tests render the dashboard and the docs site in headless Chromium: install Debian's package when
+# missing and allowed (root with apt-get, as on CI), else say how
+browser:
+	@if [ -n "$$LAKEHOUSE_CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then \
+		exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Chromium (Debian package chromium) for the browser tests"; \
+		{ apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; } \
+			|| { echo "error: apt-get install chromium failed"; exit 1; }; \
+	else \
+		echo "error: the browser tests need Chromium: install it (Debian/Ubuntu: sudo apt-get install chromium) or set LAKEHOUSE_CHROMIUM to a Chrome/Chromium binary"; exit 1; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .

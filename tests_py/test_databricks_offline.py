@@ -64,3 +64,20 @@ def test_the_scan_recognises_credentials_and_leaves_references_alone() -> None:
     assert scan_text("-----BEGIN RSA " + "PRIVATE KEY-----")
     assert scan_text("      token: \"{{ env_var('DATABRICKS_TOKEN') }}\"") == []
     assert scan_text("  DATABRICKS_TOKEN: ${{ secrets.DATABRICKS_TOKEN }}") == []
+
+
+def test_the_dashboard_reads_only_built_marts_through_defined_datasets() -> None:
+    from lakehouse.bundle_check import check_dashboard
+
+    dashboard = {
+        "datasets": [
+            {"name": "kpis", "queryLines": ["select * from gold.agg_daily_kpis"]},
+            {"name": "gone", "queryLines": ["select * from gold.agg_weekly_kpis"]},
+        ],
+        "pages": [{"layout": [{"widget": {"name": "w", "queries": [{"query": {"datasetName": "nope"}}]}}]}],
+    }
+    errors = check_dashboard(dashboard, {"agg_daily_kpis"})
+    assert errors == [
+        "dataset 'gone' reads gold.agg_weekly_kpis, which no dbt model builds",
+        "widget 'w' uses unknown dataset 'nope'",
+    ]

@@ -112,3 +112,15 @@ def test_scoring_covers_the_latest_and_unscored_out_of_time_snapshots() -> None:
     assert dates_to_score(days, trained_until, set(days[4:])) == [days[-1]]
     assert dates_to_score(days, None, set()) == [days[-1]]  # no known training window
     assert dates_to_score([], trained_until, set()) == []
+
+
+def test_stratified_sample_keeps_the_positive_rate_and_every_snapshot() -> None:
+    from lakehouse_ml.features import stratified_sample
+
+    frame = _frame(n_days=4, per_day=2_000, seed=3)
+    sample = stratified_sample(frame, 2_000)
+    assert abs(len(sample) - 2_000) <= 8  # rounding per stratum
+    assert sample[LABEL].mean() == pytest.approx(frame[LABEL].mean(), abs=0.005)
+    assert sample["as_of_date"].value_counts().sort_index().tolist() == pytest.approx([500] * 4, abs=2)
+    assert sample.index.is_monotonic_increasing  # original order kept (the run sorts before splitting)
+    assert stratified_sample(frame, 0) is frame and stratified_sample(frame, len(frame)) is frame

@@ -68,3 +68,16 @@ def time_split(frame: pd.DataFrame, valid_days: int = 1) -> tuple[pd.DataFrame, 
     as_of = pd.to_datetime(frame["as_of_date"])
     first_valid = dates[-valid_days]
     return frame[as_of < first_valid].copy(), frame[as_of >= first_valid].copy()
+
+
+def stratified_sample(frame: pd.DataFrame, max_rows: int, seed: int = 7) -> pd.DataFrame:
+    """At most ``max_rows`` rows, the same share drawn from every (snapshot, label) stratum.
+
+    The positive rate and the mix of snapshot dates are kept; rows keep their order. Returns ``frame``
+    itself when it is small enough.
+    """
+    if max_rows <= 0 or len(frame) <= max_rows:
+        return frame
+    share = max_rows / len(frame)
+    keep = frame.groupby(["as_of_date", LABEL], group_keys=False, sort=False).sample(frac=share, random_state=seed)
+    return frame.loc[frame.index.isin(keep.index)]

@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 
 from lakehouse_ml import plots, registry
-from lakehouse_ml.features import FEATURES, KEY_COLUMNS, LABEL, check_contract, feature_matrix, time_split
+from lakehouse_ml.features import (
+    FEATURES,
+    KEY_COLUMNS,
+    LABEL,
+    check_contract,
+    feature_matrix,
+    stratified_sample,
+    time_split,
+)
 from lakehouse_ml.metrics import evaluate
 from lakehouse_ml.train import prior_baseline, three_feature_baseline, train_model
 
@@ -58,17 +66,23 @@ def run_training(
     experiment: str | None = None,
     tracking_uri: str | None = None,
     registry_uri: str | None = None,
+    max_train_rows: int = 0,
 ) -> pd.DataFrame:
     """Split, train, evaluate against baselines and the current champion, log, register, gate.
 
-    ``features`` holds labelled snapshots only. Returns one row describing the run.
+    ``features`` holds labelled snapshots only. Training rows above ``max_train_rows`` (0 = no cap) are
+    sampled, stratified by snapshot and label; validation is never sampled. Returns one row describing
+    the run.
     """
     check_contract(features)
     # a stable row order makes the run reproducible: Spark returns rows in no particular order, and the
     # model's early-stopping holdout is drawn by position
     features = features.sort_values(KEY_COLUMNS, kind="stable").reset_index(drop=True)
     train, valid = time_split(features)
+    available = len(train)
+    train = stratified_sample(train, max_train_rows)
     result = train_model(train, valid)
+    result.extra["n_train_available"] = available
     y_valid = valid[LABEL].astype(int).to_numpy()
     x_valid = feature_matrix(valid)
     registry.configure(tracking_uri, registry_uri, experiment)

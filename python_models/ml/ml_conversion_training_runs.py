@@ -20,5 +20,6 @@ def model(dbt, session):
         experiment=dbt.config.meta_get("mlflow_experiment"),
         tracking_uri=dbt.config.meta_get("mlflow_tracking_uri"),
         registry_uri=dbt.config.meta_get("mlflow_registry_uri"),
+        max_train_rows=int(dbt.config.meta_get("ml_max_train_pairs") or 0),
     )
     return session.createDataFrame(runs, schema=RUN_SCHEMA_DDL)

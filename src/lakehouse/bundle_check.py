@@ -8,6 +8,7 @@ every file the bundle names exists, each job's task graph is acyclic with known 
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import shlex
 from pathlib import Path
@@ -158,6 +159,30 @@ def check_bundle(project: Path) -> list[str]:
         file_path = path.parent / dashboard.get("file_path", "")
         if not file_path.is_file():
             errors.append(f"{path.name}: dashboard {name!r} file {dashboard.get('file_path')!r} does not exist")
+            continue
+        errors += [f"{file_path.name}: {e}" for e in check_dashboard(json.loads(file_path.read_text()), nodes)]
+    return errors
+
+
+TABLE_REF = re.compile(r"\b(?:from|join)\s+(?:\w+\.)?(\w+)\.(\w+)", re.IGNORECASE)
+
+
+def check_dashboard(dashboard: dict, models: set[str]) -> list[str]:  # type: ignore[type-arg]
+    """An AI/BI dashboard reads only dbt models that exist, and each widget only datasets it defines."""
+    errors = []
+    datasets = {d["name"]: "".join(d.get("queryLines") or [d.get("query", "")]) for d in dashboard.get("datasets", [])}
+    for name, query in datasets.items():
+        tables = TABLE_REF.findall(query)
+        if not tables:
+            errors.append(f"dataset {name!r} reads no table")
+        errors += [f"dataset {name!r} reads {s}.{t}, which no dbt model builds" for s, t in tables if t not in models]
+    for page in dashboard.get("pages", []):
+        for item in page.get("layout", []):
+            widget = item.get("widget", {})
+            for query in widget.get("queries", []):
+                used = query.get("query", {}).get("datasetName")
+                if used not in datasets:
+                    errors.append(f"widget {widget.get('name')!r} uses unknown dataset {used!r}")
     return errors
 
 

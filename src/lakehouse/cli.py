@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import sys
 import time
+from pathlib import Path
 
 from lakehouse.paths import lakehouse_paths
 
@@ -51,6 +53,94 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dashboard(out: str | None) -> Path:
+    from lakehouse import dashboard
+    from lakehouse.runtime import get_spark
+
+    path = Path(out) if out else lakehouse_paths().reports / "kpi_dashboard.html"
+    return dashboard.build(get_spark(), path)
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    path = _dashboard(args.out)
+    print(f"KPI dashboard: {path} (open it in a browser: file://{path.resolve()})")
+    if args.screenshot:
+        from lakehouse import browser
+
+        shot = browser.screenshot(path.resolve().as_uri(), Path(args.screenshot))
+        print(f"screenshot (headless Chromium): {shot}")
+    return 0
+
+
+def _eda(out: str | None) -> tuple[Path, list]:  # type: ignore[type-arg]
+    from lakehouse import eda
+    from lakehouse.dbt_runner import project_dir
+    from lakehouse.runtime import get_spark
+
+    root = project_dir()
+    path = Path(out) if out else lakehouse_paths().reports / "eda.html"
+    checks = eda.build(get_spark(), path, root / "target" / "eda", root / "seeds" / "event_types.csv")
+    return path, checks
+
+
+def _report_checks(path: Path, checks: list) -> int:  # type: ignore[type-arg]
+    broken = [c for c in checks if not c.holds]
+    for c in checks:
+        print(f"  [{'ok' if c.holds else 'BROKEN'}] {c.name}: {c.detail}")
+    print(f"EDA report: {path}")
+    if broken:
+        print(
+            f"error: {len(broken)} assumption(s) the marts and the model rely on do not hold: "
+            + "; ".join(c.name for c in broken),
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _cmd_eda(args: argparse.Namespace) -> int:
+    path, checks = _eda(args.out)
+    return _report_checks(path, checks)
+
+
+def _cmd_sql(args: argparse.Namespace) -> int:
+    import io
+
+    from lakehouse import sql_access
+    from lakehouse.runtime import get_spark
+
+    spark = get_spark()
+    if args.execute:
+        errors = sql_access.run_shell(spark, io.StringIO(args.execute), interactive=False)
+    else:
+        errors = sql_access.run_shell(spark, sys.stdin, interactive=sys.stdin.isatty())
+    return 1 if errors else 0
+
+
+def _cmd_sql_server(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from lakehouse import sql_access
+    from lakehouse.runtime import get_spark
+
+    spark = get_spark()
+    server = sql_access.start_thrift_server(spark, args.port, args.host)
+    if not sql_access.wait_for_port(args.host, args.port):
+        print(f"error: the Thrift server did not open {args.host}:{args.port}", file=sys.stderr)
+        return 1
+    print(f"Thrift server (HiveServer2 protocol) on {args.host}:{args.port}; stop it with Ctrl-C or SIGTERM")
+    print(f"  JDBC URL: jdbc:hive2://{args.host}:{args.port}/default  (no user or password)")
+    print(f"  beeline:  .venv/bin/beeline -u jdbc:hive2://{args.host}:{args.port}/default")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    server.stop()
+    print("Thrift server stopped")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     """Generate data if the landing zone is empty, build everything, generate docs, print the summary."""
     from lakehouse.dbt_runner import run_dbt
@@ -69,7 +159,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             print(f"error: `{name}` failed; see the dbt output above (logs in logs/dbt.log)", file=sys.stderr)
             return 1
         timings[name] = time.perf_counter() - started
+    started = time.perf_counter()
+    dashboard_path = _dashboard(None)
+    print(f"KPI dashboard: {dashboard_path}")
+    eda_path, checks = _eda(None)
+    timings["dashboard + EDA"] = time.perf_counter() - started
     _cmd_summary(args)
+    if _report_checks(eda_path, checks):
+        return 1
     print("Timings: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()))
     return 0
 
@@ -79,6 +176,14 @@ def _cmd_bench_ingest(args: argparse.Namespace) -> int:
 
     phases, memory = bench.run_ingestion_benchmark(args.events, args.days, args.seed)
     print(bench.render(phases, memory))
+    return 0
+
+
+def _cmd_bench_ml(args: argparse.Namespace) -> int:
+    from lakehouse import bench
+
+    for line in bench.run_ml_benchmark(args.min_pairs, args.model_name):
+        print(line)
     return 0
 
 
@@ -131,11 +236,31 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--days", type=int, default=30)
     bench.add_argument("--seed", type=int, default=42)
     bench.set_defaults(func=_cmd_bench_ingest)
+    bench_ml = sub.add_parser(
+        "bench-ml", help="time training and distributed scoring on the labelled pairs of a built lakehouse"
+    )
+    bench_ml.add_argument("--min-pairs", type=int, default=1_000_000)
+    bench_ml.add_argument("--model-name", default="ecommerce_conversion")
+    bench_ml.set_defaults(func=_cmd_bench_ml)
     report = sub.add_parser("model-report", help="champion vs baselines vs the generator's oracle (ROC-AUC etc.)")
     report.add_argument("--model-name", default="ecommerce_conversion")
     report.set_defaults(func=_cmd_model_report)
     sub.add_parser("check-bundle", help="offline checks of the Databricks bundle").set_defaults(func=_cmd_check_bundle)
     sub.add_parser("scan-secrets", help="fail on committed credentials").set_defaults(func=_cmd_scan_secrets)
+    dash = sub.add_parser("dashboard", help="write the KPI dashboard page (HTML) from the Gold marts")
+    dash.add_argument("--out", help="output file (default $LAKEHOUSE_HOME/reports/kpi_dashboard.html)")
+    dash.add_argument("--screenshot", help="also save a PNG of the page as headless Chromium renders it")
+    dash.set_defaults(func=_cmd_dashboard)
+    eda = sub.add_parser("eda", help="run analyses/, write the EDA report, fail if an assumption breaks")
+    eda.add_argument("--out", help="output file (default $LAKEHOUSE_HOME/reports/eda.html)")
+    eda.set_defaults(func=_cmd_eda)
+    sql = sub.add_parser("sql", help="SQL shell on the local lakehouse (statements end with ';')")
+    sql.add_argument("-e", "--execute", help="run these statements and exit")
+    sql.set_defaults(func=_cmd_sql)
+    server = sub.add_parser("sql-server", help="Thrift/JDBC server for desktop SQL editors (HiveServer2 protocol)")
+    server.add_argument("--port", type=int, default=10000)
+    server.add_argument("--host", default="127.0.0.1", help="bind address (default: this machine only)")
+    server.set_defaults(func=_cmd_sql_server)
     summ = sub.add_parser("summary", help="print tables, row counts and the model's metrics")
     summ.set_defaults(func=_cmd_summary)
     return parser

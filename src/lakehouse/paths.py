@@ -47,6 +47,11 @@ class LakehousePaths:
         return self.home / "oracle"
 
     @property
+    def reports(self) -> Path:
+        """Generated pages: the KPI dashboard and the EDA report."""
+        return self.home / "reports"
+
+    @property
     def tmp(self) -> Path:
         return self.home / "tmp"
 

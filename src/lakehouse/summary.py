@@ -62,4 +62,9 @@ def render(spark, paths: LakehousePaths, docs_dir: str | None = None) -> str:  #
     ]
     if docs_dir:
         lines.append(f"dbt docs site:            {docs_dir}/index.html  (serve: make docs-serve)")
+    lines += [
+        f"KPI dashboard:            {paths.reports / 'kpi_dashboard.html'}",
+        f"EDA report:               {paths.reports / 'eda.html'}",
+        "SQL:                      .venv/bin/lakehouse sql  (shell)  |  .venv/bin/lakehouse sql-server  (JDBC)",
+    ]
     return "\n".join(lines)

@@ -1,0 +1,241 @@
+"""The EDA report (`lakehouse eda`): runs the exploratory SQL in analyses/, plots it, and checks the
+assumptions the marts and the model rely on. A broken assumption fails the command, loudly."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lakehouse import html_report as h
+
+ANALYSES = (
+    "eda_event_mix",
+    "eda_funnel",
+    "eda_activity_by_hour_weekday",
+    "eda_daily_coverage",
+    "eda_price_distribution",
+    "eda_nulls_per_column",
+    "eda_quarantine_summary",
+    "eda_label_balance",
+)
+MAX_SET_ASIDE_SHARE = 0.10
+MAX_POSITIVE_RATE = 0.20
+MIN_HOURS_COVERED = 18
+
+
+@dataclass(frozen=True)
+class Assumption:
+    name: str
+    holds: bool
+    detail: str
+
+
+class AssumptionsBrokenError(RuntimeError):
+    """At least one assumption of the marts or the model does not hold on this data."""
+
+
+def compile_analyses(target_path: Path) -> dict[str, str]:
+    """Compile analyses/ with dbt (refs resolved for the current target) and return each one's SQL."""
+    from lakehouse.dbt_runner import run_dbt
+
+    if not run_dbt(["compile", "--select", "path:analyses", "--target-path", str(target_path), "--quiet"]):
+        raise RuntimeError("`dbt compile --select path:analyses` failed; see logs/dbt.log")
+    found = {p.stem: p.read_text() for p in target_path.glob("compiled/*/analyses/*.sql")}
+    missing = [a for a in ANALYSES if a not in found]
+    if missing:
+        raise RuntimeError(f"analyses not compiled: {', '.join(missing)}")
+    return {name: found[name] for name in ANALYSES}
+
+
+def run_analyses(spark, sqls: dict[str, str]) -> dict[str, pd.DataFrame]:  # type: ignore[no-untyped-def]
+    return {name: spark.sql(sql).toPandas() for name, sql in sqls.items()}
+
+
+def known_event_types(seed: Path) -> set[str]:
+    with seed.open(newline="") as handle:
+        return {row["event_type"] for row in csv.DictReader(handle)}
+
+
+def check_assumptions(results: dict[str, pd.DataFrame], event_types: set[str]) -> list[Assumption]:
+    """Each assumption with whether it holds here and the numbers behind the verdict."""
+    checks: list[Assumption] = []
+    mix = results["eda_event_mix"]
+    unknown = sorted(set(mix["event_type"]) - event_types)
+    checks.append(Assumption("event types are the seed's", not unknown, f"unknown: {unknown or 'none'}"))
+
+    funnel = results["eda_funnel"]
+    shape = all((r.views > r.carts) and (r.views > r.purchases) for r in funnel.itertuples())
+    detail = "; ".join(
+        f"{r.source_system}: {r.views} views, {r.carts} carts, {r.purchases} purchases" for r in funnel.itertuples()
+    )
+    checks.append(Assumption("views outnumber carts and purchases in every source", shape, detail))
+
+    prices = results["eda_price_distribution"]
+    purchase_min = prices.loc[prices["event_type"] == "purchase", "min_price"].astype(float)
+    positive = bool(len(purchase_min)) and bool((purchase_min > 0).all())
+    checks.append(
+        Assumption("every purchase has a positive price", positive, f"lowest purchase price: {purchase_min.min()}")
+    )
+
+    nulls = results["eda_nulls_per_column"]
+    key_columns = ["user_id_null_share", "product_id_null_share", "event_at_null_share"]
+    worst = float(nulls[key_columns].astype(float).to_numpy().max())
+    checks.append(
+        Assumption("keys and times are never null in Silver", worst == 0.0, f"largest null share {worst:.4f}")
+    )
+
+    coverage = results["eda_daily_coverage"]
+    gaps = coverage.loc[coverage["events"] == 0, "event_date"].astype(str).tolist()
+    checks.append(
+        Assumption(
+            "no day without events between the first and last day (rolling snapshots, daily KPIs)",
+            not gaps,
+            f"{len(coverage)} days; gaps: {gaps or 'none'}",
+        )
+    )
+
+    hours = results["eda_activity_by_hour_weekday"]["hour_of_day"].nunique()
+    checks.append(
+        Assumption(
+            f"activity spreads over the day (at least {MIN_HOURS_COVERED} UTC hours)",
+            hours >= MIN_HOURS_COVERED,
+            f"{hours} hours with events",
+        )
+    )
+
+    quarantine = results["eda_quarantine_summary"]
+    share = quarantine.groupby("source_system")["share_of_source"].sum().astype(float)
+    too_much = share[share > MAX_SET_ASIDE_SHARE]
+    checks.append(
+        Assumption(
+            f"Silver sets aside under {MAX_SET_ASIDE_SHARE:.0%} of each source",
+            too_much.empty,
+            "; ".join(f"{s}: {v:.2%}" for s, v in share.items()) or "nothing set aside",
+        )
+    )
+
+    labels = results["eda_label_balance"]
+    rates = labels["positive_rate"].astype(float)
+    balanced = len(labels) >= 2 and bool(((rates > 0) & (rates <= MAX_POSITIVE_RATE)).all())
+    checks.append(
+        Assumption(
+            f"at least 2 labelled snapshots, each with 0 < positive rate <= {MAX_POSITIVE_RATE:.0%}",
+            balanced,
+            f"{len(labels)} snapshots, positive rate {rates.min():.2%} to {rates.max():.2%}" if len(labels) else "none",
+        )
+    )
+    return checks
+
+
+def _bar(frame: pd.DataFrame, x: str, y: str, title: str, hue: str | None = None) -> str:
+    fig, ax = h.figure()
+    if hue is None:
+        ax.bar(frame[x].astype(str), frame[y].astype(float), color=h.PALETTE[0])
+    else:
+        wide = frame.pivot_table(index=x, columns=hue, values=y, aggfunc="sum").fillna(0)
+        positions = np.arange(len(wide.index))
+        width = 0.8 / max(len(wide.columns), 1)
+        for i, column in enumerate(wide.columns):
+            ax.bar(positions + i * width, wide[column], width, label=str(column), color=h.PALETTE[i % 7])
+        ax.set_xticks(positions + width * (len(wide.columns) - 1) / 2, [str(v) for v in wide.index])
+        ax.legend(frameon=False)
+    ax.set_title(title)
+    plt_labels = ax.get_xticklabels()
+    ax.set_xticks(ax.get_xticks(), [t.get_text() for t in plt_labels], rotation=30, ha="right")
+    return h.svg(fig)
+
+
+def _heatmap(activity: pd.DataFrame) -> str:
+    grid = activity.pivot_table(index="day_of_week", columns="hour_of_day", values="events", aggfunc="sum")
+    grid = grid.reindex(index=range(1, 8), columns=range(24)).fillna(0)
+    fig, ax = h.figure(height=3.0)
+    ax.grid(False)
+    image = ax.imshow(grid.to_numpy(dtype=float), cmap="Oranges", aspect="auto")
+    ax.set_yticks(range(7), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+    ax.set_xticks(range(0, 24, 3), [str(v) for v in range(0, 24, 3)])
+    ax.set_xlabel("hour of day (UTC)")
+    fig.colorbar(image, ax=ax, label="events")
+    ax.set_title("Activity by weekday and hour")
+    return h.svg(fig)
+
+
+def _price_histogram(prices: pd.DataFrame) -> str:
+    fig, ax = h.figure()
+    for i, (source, rows) in enumerate(prices.groupby("source_system")):
+        buckets = rows.groupby("log10_price_bucket")["events"].sum().sort_index()
+        ax.plot(
+            10 ** buckets.index.astype(float), buckets.to_numpy(), marker="o", ms=3, label=source, color=h.PALETTE[i]
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("price (log scale)")
+    ax.set_ylabel("events")
+    ax.legend(frameon=False)
+    ax.set_title("Price distribution")
+    return h.svg(fig)
+
+
+def _nulls_chart(nulls: pd.DataFrame) -> str:
+    columns = [c for c in nulls.columns if c.endswith("_share")]
+    long = nulls.melt(id_vars="source_system", value_vars=columns, var_name="column", value_name="share")
+    long["column"] = long["column"].str.removesuffix("_null_share").str.removesuffix("_share")
+    long["share"] = long["share"].astype(float) * 100
+    return _bar(long, "column", "share", "Nulls per column (% of valid events)", hue="source_system")
+
+
+def render(results: dict[str, pd.DataFrame], checks: list[Assumption]) -> str:
+    rows = [{"assumption": c.name, "verdict": "holds" if c.holds else "BROKEN", "evidence": c.detail} for c in checks]
+    verdicts = (
+        h.table(rows)
+        .replace("<td>holds</td>", '<td class="ok">holds</td>')
+        .replace("<td>BROKEN</td>", '<td class="broken">BROKEN</td>')
+    )
+    funnel = results["eda_funnel"].melt(
+        id_vars="source_system",
+        value_vars=["viewing_users", "carting_users", "removing_users", "purchasing_users"],
+        var_name="step",
+        value_name="users",
+    )
+    quarantine = results["eda_quarantine_summary"]
+    cards = "".join(
+        [
+            h.card("Assumptions", verdicts, "assumptions"),
+            h.card(
+                "Event mix",
+                _bar(results["eda_event_mix"], "event_type", "events", "Events per type", "source_system"),
+                "event-mix",
+            ),
+            h.card("Funnel", _bar(funnel, "step", "users", "Users per funnel step", "source_system"), "funnel"),
+            h.card("Activity by hour and weekday", _heatmap(results["eda_activity_by_hour_weekday"]), "activity"),
+            h.card("Price distribution", _price_histogram(results["eda_price_distribution"]), "prices"),
+            h.card("Nulls per column", _nulls_chart(results["eda_nulls_per_column"]), "nulls"),
+            h.card(
+                "Quarantine and duplicates",
+                _bar(quarantine, "reason", "set_aside_rows", "Rows set aside per reason", "source_system")
+                + h.table(quarantine.to_dict("records")),
+                "quarantine",
+            ),
+            h.card(
+                "Label balance",
+                h.table(results["eda_label_balance"].sort_values("as_of_date").to_dict("records")),
+                "labels",
+            ),
+        ]
+    )
+    broken = sum(not c.holds for c in checks)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    subtitle = f"{len(checks) - broken} of {len(checks)} assumptions hold; generated {stamp}"
+    return h.page("EDA and validation", subtitle, f'<div class="grid">{cards}</div>')
+
+
+def build(spark, out: Path, target_path: Path, seed: Path) -> list[Assumption]:  # type: ignore[no-untyped-def]
+    """Write the report to ``out`` and return the checks (the caller decides how loudly to fail)."""
+    results = run_analyses(spark, compile_analyses(target_path))
+    checks = check_assumptions(results, known_event_types(seed))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(results, checks), encoding="utf-8")
+    return checks

@@ -1,0 +1,133 @@
+"""Analysts' SQL access to the local lakehouse: an interactive SQL shell and a Thrift (JDBC/ODBC) server.
+
+Both run on the one local SparkSession (Delta tables, persistent metastore), so they hold the lakehouse
+home's lock like any other run.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+PROMPT = "lakehouse-sql> "
+CONTINUATION = "           ...> "
+MAX_ROWS = 200
+HELP = """Statements end with ';' (several lines are fine). Examples:
+  show schemas;   show tables in gold;   describe gold.agg_daily_kpis;
+  select * from gold.agg_daily_kpis order by event_date desc limit 7;
+Type `quit;` (or Ctrl-D) to leave."""
+
+
+def split_statements(text: str) -> tuple[list[str], str]:
+    """Complete statements (ended by ';' outside quotes and comments) and the unfinished rest."""
+    statements: list[str] = []
+    current: list[str] = []
+    quote: str | None = None
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            current.append(ch)
+            if ch == "\\" and i + 1 < len(text):
+                current.append(text[i + 1])
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in ("'", '"', "`"):
+            quote = ch
+            current.append(ch)
+        elif ch == "-" and text[i : i + 2] == "--":
+            end = text.find("\n", i)
+            i = len(text) if end == -1 else end
+            continue
+        elif ch == ";":
+            statement = "".join(current).strip()
+            if statement:
+                statements.append(statement)
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    return statements, "".join(current)
+
+
+def format_rows(columns: list[str], rows: list[tuple[object, ...]], truncated: bool) -> str:
+    """A plain text table, as a SQL client prints it."""
+    cells = [[("NULL" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+    out = [line, "| " + " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)) + " |", line]
+    out += ["| " + " | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) + " |" for r in cells]
+    out.append(line)
+    more = f" (first {len(rows)} shown)" if truncated else ""
+    out.append(f"{len(rows)} row{'s' if len(rows) != 1 else ''}{more}")
+    return "\n".join(out)
+
+
+def execute(spark, statement: str, max_rows: int = MAX_ROWS) -> str:  # type: ignore[no-untyped-def]
+    """Run one statement; a result set comes back as a text table, an error as one line (no stack trace)."""
+    try:
+        frame = spark.sql(statement)
+        rows = frame.limit(max_rows + 1).collect()
+    except Exception as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"error: {message}"
+    if not frame.columns:
+        return "OK"
+    truncated = len(rows) > max_rows
+    return format_rows(frame.columns, [tuple(r) for r in rows[:max_rows]], truncated)
+
+
+def run_shell(spark, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, interactive: bool = True) -> int:  # type: ignore[no-untyped-def]
+    """Read statements from ``stdin`` until `quit;`/EOF, print each result. Returns the number of errors."""
+    errors = 0
+    pending = ""
+    if interactive:
+        print(HELP, file=stdout)
+    while True:
+        if interactive:
+            stdout.write(CONTINUATION if pending.strip() else PROMPT)
+            stdout.flush()
+        line = stdin.readline()
+        if not line:
+            break
+        statements, pending = split_statements(pending + line)
+        for statement in statements:
+            if statement.lower() in ("quit", "exit", "\\q"):
+                return errors
+            result = execute(spark, statement)
+            errors += result.startswith("error: ")
+            print(result, file=stdout)
+    if pending.strip():
+        result = execute(spark, pending.strip())
+        errors += result.startswith("error: ")
+        print(result, file=stdout)
+    return errors
+
+
+def start_thrift_server(spark, port: int = 10000, host: str = "127.0.0.1"):  # type: ignore[no-untyped-def]
+    """Start Spark's Thrift server (HiveServer2 protocol) inside this session; returns it (call .stop()).
+
+    Clients connect with JDBC `jdbc:hive2://<host>:<port>/default` (Hive or Spark JDBC driver, no
+    password) or ODBC; they see the same metastore and Delta tables as dbt.
+    """
+    spark.conf.set("hive.server2.thrift.port", str(port))
+    spark.conf.set("hive.server2.thrift.bind.host", host)
+    spark.conf.set("hive.server2.transport.mode", "binary")
+    jvm = spark.sparkContext._jvm
+    server_class = jvm.org.apache.spark.sql.hive.thriftserver.HiveThriftServer2
+    return server_class.startWithContext(spark._jsparkSession.sqlContext())
+
+
+def wait_for_port(host: str, port: int, timeout: float = 60.0) -> bool:
+    import socket
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(1.0)
+            if sock.connect_ex((host, port)) == 0:
+                return True
+        time.sleep(0.5)
+    return False
