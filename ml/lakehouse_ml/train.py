@@ -47,10 +47,12 @@ def train_model(train: pd.DataFrame, valid: pd.DataFrame, seed: int = 7) -> Trai
     if train[LABEL].nunique() < 2:
         raise ValueError("training snapshots hold a single class: more days of data are needed")
     params: dict[str, object] = {
-        "learning_rate": 0.08,
-        "max_iter": 300,
-        "max_leaf_nodes": 31,
-        "min_samples_leaf": 40,
+        # tuned on the 600k-event demo's time split (validation ROC-AUC 0.861 -> 0.91 at 1.5M pairs); still
+        # improving at the last iteration there, so early stopping decides on smaller data only
+        "learning_rate": 0.2,
+        "max_iter": 400,
+        "max_leaf_nodes": 63,
+        "min_samples_leaf": 200,
         "l2_regularization": 1.0,
         "early_stopping": True,
         "validation_fraction": 0.15,

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 from lakehouse.paths import LakehousePaths, lakehouse_paths
 
@@ -81,7 +82,37 @@ def check_java() -> int:
     return major
 
 
-def spark_conf(paths: LakehousePaths | None = None) -> dict[str, str]:
+def delta_jars(ivy_home: Path | None = None) -> list[Path]:
+    """The jars `spark.jars.packages` resolved for Delta (Delta and its dependencies), where Spark's Ivy
+    keeps them; empty until the first resolution on this machine."""
+    folder = (ivy_home or Path.home() / ".ivy2.5.2") / "jars"
+    if not folder.is_dir():
+        return []
+    version = DELTA_PACKAGE.rsplit(":", 1)[1]
+    jars = sorted(folder.glob(f"io.delta_delta-*{version}.jar")) + sorted(folder.glob("org.antlr_antlr4-runtime-*.jar"))
+    return jars if any("delta-spark" in j.name for j in jars) else []
+
+
+def ensure_delta_jars() -> list[Path]:
+    """Resolve the Delta jars once per machine (from Maven Central, in a throwaway Spark) if missing.
+
+    The driver gets them on its class path (`spark.driver.extraClassPath`), not only in Spark's jar class
+    loader: threads that switch to the application class loader, such as the Thrift server's sessions,
+    must find the Delta catalog too.
+    """
+    jars = delta_jars()
+    if jars:
+        return jars
+    code = (
+        "from pyspark.sql import SparkSession;"
+        f"SparkSession.builder.master('local[1]').config('spark.jars.packages', '{DELTA_PACKAGE}')"
+        ".config('spark.ui.enabled', 'false').getOrCreate().stop()"
+    )
+    subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, timeout=900)
+    return delta_jars()
+
+
+def spark_conf(paths: LakehousePaths | None = None, driver_jars: list[Path] | None = None) -> dict[str, str]:
     """The Spark configuration of the local lakehouse (every knob in one place, env-overridable)."""
     paths = paths or lakehouse_paths()
     env = os.environ.get
@@ -110,6 +141,7 @@ def spark_conf(paths: LakehousePaths | None = None) -> dict[str, str]:
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.execution.arrow.pyspark.fallback.enabled": "true",
+        **({"spark.driver.extraClassPath": os.pathsep.join(str(j) for j in driver_jars)} if driver_jars else {}),
     }
 
 
@@ -133,7 +165,7 @@ def get_spark():  # type: ignore[no-untyped-def]
         # PySpark picks the Python of its workers from the environment at context start
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = SparkSession.builder.enableHiveSupport()
-        for key, value in spark_conf(paths).items():
+        for key, value in spark_conf(paths, ensure_delta_jars()).items():
             builder = builder.config(key, value)
         spark = builder.getOrCreate()
         spark.sparkContext.setLogLevel(os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL", "ERROR"))
