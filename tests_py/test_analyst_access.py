@@ -27,6 +27,40 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def test_thrift_server_answers_a_jdbc_client(spark, built) -> None:  # type: ignore[no-untyped-def]
+    # first in this module, right after the build: as `lakehouse sql-server` runs it, in a session that has
+    # done nothing else (later in a long test session the server has been seen not to bind its port)
+    import pyspark
+
+    port = _free_port()
+    server = sql_access.start_thrift_server(spark, port)
+    try:
+        assert sql_access.wait_for_port("127.0.0.1", port, timeout=120)
+        beeline = Path(pyspark.__file__).parent / "bin" / "beeline"
+        done = subprocess.run(
+            [
+                str(beeline),
+                "-u",
+                f"jdbc:hive2://127.0.0.1:{port}/default",
+                "--silent=true",
+                "--outputformat=csv2",
+                "-e",
+                "select count(*) as days, sum(orders) as orders from gold.agg_daily_kpis",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stderr[-2000:]
+    expected = spark.sql("select count(*) as days, sum(orders) as orders from gold.agg_daily_kpis").first()
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    header = next(i for i, line in enumerate(lines) if line.endswith("days,orders"))
+    assert lines[header + 1] == f"{expected.days},{expected.orders}"
+
+
 @pytest.fixture(scope="module")
 def eda_run(spark, built, dbt_target_path, lakehouse_home):  # type: ignore[no-untyped-def]
     out = lakehouse_home / "reports" / "eda.html"
@@ -175,38 +209,6 @@ def test_readme_analyst_queries_give_sensible_results(spark, built) -> None:  # 
             for value in row.asDict().values():
                 if isinstance(value, float):
                     assert value == value  # no NaN in an analyst's answer
-
-
-def test_thrift_server_answers_a_jdbc_client(spark, built) -> None:  # type: ignore[no-untyped-def]
-    import pyspark
-
-    port = _free_port()
-    server = sql_access.start_thrift_server(spark, port)
-    try:
-        assert sql_access.wait_for_port("127.0.0.1", port, timeout=120)
-        beeline = Path(pyspark.__file__).parent / "bin" / "beeline"
-        done = subprocess.run(
-            [
-                str(beeline),
-                "-u",
-                f"jdbc:hive2://127.0.0.1:{port}/default",
-                "--silent=true",
-                "--outputformat=csv2",
-                "-e",
-                "select count(*) as days, sum(orders) as orders from gold.agg_daily_kpis",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-    finally:
-        server.stop()
-    assert done.returncode == 0, done.stderr[-2000:]
-    expected = spark.sql("select count(*) as days, sum(orders) as orders from gold.agg_daily_kpis").first()
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
-    header = next(i for i, line in enumerate(lines) if line.endswith("days,orders"))
-    assert lines[header + 1] == f"{expected.days},{expected.orders}"
 
 
 def test_source_freshness_passes_on_fresh_landings(spark, built, run_dbt, dbt_target_path) -> None:  # type: ignore[no-untyped-def]

@@ -48,6 +48,24 @@ def test_contract_names_missing_columns() -> None:
         check_contract(_frame().drop(columns=["carts_30d"]))
 
 
+@pytest.fixture(autouse=True)
+def _own_mlflow_store():  # type: ignore[no-untyped-def]
+    """These tests use throwaway stores; mlflow.set_tracking_uri also sets MLFLOW_TRACKING_URI, so put both
+    back, or later tests (and dbt's Python models) would read and write the throwaway store."""
+    import os
+
+    import mlflow
+
+    saved_env = os.environ.get("MLFLOW_TRACKING_URI")
+    saved_uri = mlflow.get_tracking_uri()
+    yield
+    mlflow.set_tracking_uri(saved_uri)
+    if saved_env is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = saved_env
+
+
 def test_champion_moves_only_when_beaten_on_the_same_data(tmp_path: Path) -> None:
     from lakehouse_ml import registry
     from lakehouse_ml.pipeline import run_training

@@ -47,10 +47,11 @@ def train_model(train: pd.DataFrame, valid: pd.DataFrame, seed: int = 7) -> Trai
     if train[LABEL].nunique() < 2:
         raise ValueError("training snapshots hold a single class: more days of data are needed")
     params: dict[str, object] = {
-        # tuned on the 600k-event demo's time split (validation ROC-AUC 0.861 -> 0.91 at 1.5M pairs); still
-        # improving at the last iteration there, so early stopping decides on smaller data only
-        "learning_rate": 0.2,
-        "max_iter": 400,
+        # tuned on the 600k-event demo's time split (2.1M training pairs): 400 trees of 63 leaves at rate 0.2
+        # reached ROC-AUC 0.942 but score only ~44k pairs/s per core; 150 trees at rate 0.3 keep 0.90 (above
+        # the oracle's 95% mark) and score about twice as fast, which the 100k pairs/s target needs
+        "learning_rate": 0.3,
+        "max_iter": 150,
         "max_leaf_nodes": 63,
         "min_samples_leaf": 200,
         "l2_regularization": 1.0,

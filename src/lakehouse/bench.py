@@ -77,7 +77,7 @@ def to_json(phases: list[Phase], memory: dict[str, float]) -> str:
     )
 
 
-def run_ml_benchmark(min_pairs: int, model_name: str = "ecommerce_conversion") -> list[str]:
+def run_ml_benchmark(min_pairs: int, model_name: str = "ecommerce_conversion", train: bool = True) -> list[str]:
     """Time training and scoring on the labelled pairs of an already built lakehouse.
 
     Training: ``train_model`` (gradient boosting + both baselines, as the dbt model runs it) on the time
@@ -96,29 +96,44 @@ def run_ml_benchmark(min_pairs: int, model_name: str = "ecommerce_conversion") -
     spark = get_spark()
     labelled = spark.table("ml.ml_user_item_features").where("is_label_complete")
     started = time.perf_counter()
-    frame = labelled.toPandas().sort_values(KEY_COLUMNS, kind="stable").reset_index(drop=True)
+    frame = labelled.toPandas().sort_values(KEY_COLUMNS, kind="stable").reset_index(drop=True) if train else None
     load_s = time.perf_counter() - started
-    lines = [f"labelled pairs: {len(frame):,} over {frame['as_of_date'].nunique()} snapshots (load {load_s:.1f}s)"]
-    if len(frame) < min_pairs:
+    n_pairs = len(frame) if frame is not None else labelled.count()
+    lines = [f"labelled pairs: {n_pairs:,} (load into pandas {load_s:.1f}s)"]
+    if n_pairs < min_pairs:
         lines.append(f"warning: fewer than {min_pairs:,} labelled pairs; generate more events for this benchmark")
-    train, valid = time_split(frame)
-    started = time.perf_counter()
-    result = train_model(train, valid)
-    train_s = time.perf_counter() - started
-    lines.append(
-        f"training: {len(train):,} train + {len(valid):,} validation pairs in {train_s:.1f}s "
-        f"({len(train) / train_s:,.0f} pairs/s; {result.extra['n_iter']} boosting iterations; baselines included); "
-        f"validation ROC-AUC {result.metrics['roc_auc']:.4f}"
-    )
+    if train:
+        training, valid = time_split(frame)
+        started = time.perf_counter()
+        result = train_model(training, valid)
+        train_s = time.perf_counter() - started
+        lines.append(
+            f"training: {len(training):,} train + {len(valid):,} validation pairs in {train_s:.1f}s "
+            f"({len(training) / train_s:,.0f} pairs/s; {result.extra['n_iter']} boosting iterations; "
+            f"baselines included); validation ROC-AUC {result.metrics['roc_auc']:.4f}"
+        )
 
-    registry.configure()
-    version = registry.champion_version(model_name)
-    if version is None:
-        lines.append("scoring: skipped, no champion registered (run `make demo` first)")
-        return lines
-    udf = mlflow.pyfunc.spark_udf(
-        spark, f"models:/{model_name}/{version}", result_type="array<double>", env_manager="local"
-    )
+    if train:
+        # the model just trained, saved as the training run logs it (sklearn flavour, predict_proba)
+        import tempfile
+
+        model_dir = Path(tempfile.mkdtemp(prefix="lakehouse-bench-model-")) / "model"
+        mlflow.sklearn.save_model(
+            result.model,
+            str(model_dir),
+            pyfunc_predict_fn="predict_proba",
+            serialization_format="skops",
+            skops_trusted_types=registry.SKOPS_TRUSTED_TYPES,
+        )
+        model_uri, label = str(model_dir), "the model trained above"
+    else:
+        registry.configure()
+        version = registry.champion_version(model_name)
+        if version is None:
+            lines.append("scoring: skipped, no champion registered (run `make demo` first)")
+            return lines
+        model_uri, label = f"models:/{model_name}/{version}", f"champion v{version}"
+    udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type="array<double>", env_manager="local")
     inputs = [F.col(c).cast("double").alias(c) for c in FEATURES]
     rows = labelled.count()
 
@@ -131,7 +146,6 @@ def run_ml_benchmark(min_pairs: int, model_name: str = "ecommerce_conversion") -
     score(labelled)
     score_s = time.perf_counter() - started
     lines.append(
-        f"scoring (champion v{version}, mlflow spark_udf): {rows:,} pairs in {score_s:.1f}s "
-        f"= {rows / score_s:,.0f} pairs/s"
+        f"scoring ({label}, mlflow spark_udf): {rows:,} pairs in {score_s:.1f}s = {rows / score_s:,.0f} pairs/s"
     )
     return lines

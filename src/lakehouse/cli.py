@@ -182,7 +182,7 @@ def _cmd_bench_ingest(args: argparse.Namespace) -> int:
 def _cmd_bench_ml(args: argparse.Namespace) -> int:
     from lakehouse import bench
 
-    for line in bench.run_ml_benchmark(args.min_pairs, args.model_name):
+    for line in bench.run_ml_benchmark(args.min_pairs, args.model_name, train=not args.scoring_only):
         print(line)
     return 0
 
@@ -241,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench_ml.add_argument("--min-pairs", type=int, default=1_000_000)
     bench_ml.add_argument("--model-name", default="ecommerce_conversion")
+    bench_ml.add_argument("--scoring-only", action="store_true", help="skip the training measurement")
     bench_ml.set_defaults(func=_cmd_bench_ml)
     report = sub.add_parser("model-report", help="champion vs baselines vs the generator's oracle (ROC-AUC etc.)")
     report.add_argument("--model-name", default="ecommerce_conversion")
