@@ -117,10 +117,16 @@ def run_ml_benchmark(min_pairs: int, model_name: str = "ecommerce_conversion", t
         # the model just trained, saved as the training run logs it (sklearn flavour, predict_proba)
         import tempfile
 
+        from mlflow.models import infer_signature
+
+        from lakehouse_ml.features import feature_matrix
+
         model_dir = Path(tempfile.mkdtemp(prefix="lakehouse-bench-model-")) / "model"
+        sample = feature_matrix(valid.head(100))
         mlflow.sklearn.save_model(
             result.model,
             str(model_dir),
+            signature=infer_signature(sample, result.model.predict_proba(sample)[:, 1]),
             pyfunc_predict_fn="predict_proba",
             serialization_format="skops",
             skops_trusted_types=registry.SKOPS_TRUSTED_TYPES,
