@@ -27,15 +27,30 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_thrift_server_answers_a_jdbc_client(spark, built) -> None:  # type: ignore[no-untyped-def]
-    # first in this module, right after the build: as `lakehouse sql-server` runs it, in a session that has
-    # done nothing else (later in a long test session the server has been seen not to bind its port)
+def test_sql_server_command_serves_a_jdbc_client_and_stops_on_sigterm(tmp_path: Path) -> None:
+    """`lakehouse sql-server` as a user runs it (its own process and lakehouse home), queried by beeline."""
+    import os
+    import signal
+    import sys
+
     import pyspark
 
+    env = {**os.environ, "LAKEHOUSE_HOME": str(tmp_path / "home")}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    lakehouse = str(Path(sys.executable).parent / "lakehouse")
+    setup = "create schema gold; create table gold.kpis using delta as select 21 as days, 7 as orders;"
+    made = subprocess.run([lakehouse, "sql", "-e", setup], env=env, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stdout[-1000:] + made.stderr[-1000:]
     port = _free_port()
-    server = sql_access.start_thrift_server(spark, port)
+    server = subprocess.Popen(
+        [lakehouse, "sql-server", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        assert sql_access.wait_for_port("127.0.0.1", port, timeout=120)
+        assert sql_access.wait_for_port("127.0.0.1", port, timeout=240), "the server did not open its port"
         beeline = Path(pyspark.__file__).parent / "bin" / "beeline"
         done = subprocess.run(
             [
@@ -45,7 +60,7 @@ def test_thrift_server_answers_a_jdbc_client(spark, built) -> None:  # type: ign
                 "--silent=true",
                 "--outputformat=csv2",
                 "-e",
-                "select count(*) as days, sum(orders) as orders from gold.agg_daily_kpis",
+                "select days, orders from gold.kpis",
             ],
             capture_output=True,
             text=True,
@@ -53,12 +68,14 @@ def test_thrift_server_answers_a_jdbc_client(spark, built) -> None:  # type: ign
             check=False,
         )
     finally:
-        server.stop()
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
-    expected = spark.sql("select count(*) as days, sum(orders) as orders from gold.agg_daily_kpis").first()
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     header = next(i for i, line in enumerate(lines) if line.endswith("days,orders"))
-    assert lines[header + 1] == f"{expected.days},{expected.orders}"
+    assert lines[header + 1] == "21,7"
+    assert f"jdbc:hive2://127.0.0.1:{port}/default" in out
+    assert "Thrift server stopped" in out and server.returncode == 0, err[-1000:]
 
 
 @pytest.fixture(scope="module")
