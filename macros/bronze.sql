@@ -5,12 +5,15 @@
 
     * new files only: a file whose (name, size) was ingested before is skipped, and a file delivered twice
       in the same drop is read once (its earliest copy);
-    * the header line is left out (`header_prefix`; a UTF-8 byte order mark before it is tolerated);
-      every other line stays, even one that will not parse: Silver quarantines it with a reason;
+    * readable files only: `brz_landing_files` opened every file first; one it rejected (a corrupted gzip)
+      is left out here, with its problem on record there, and the other files are ingested;
+    * the file's header line (as that register found it; a UTF-8 byte order mark before it does not
+      matter) is left out; every other line stays, even one that will not parse: Silver quarantines it
+      with a reason;
     * `glob` picks the source's files inside its landing folder (sub-folders included).
 -#}
 
-{% macro bronze_from_landing(source_dir, glob, header_prefix=none) -%}
+{% macro bronze_from_landing(source_dir, glob) -%}
 
 with landing as (
 
@@ -21,6 +24,27 @@ with landing as (
         _metadata.file_size as source_file_size,
         _metadata.file_modification_time as source_file_modified_at
     from {{ landing_lines(source_dir, glob) }}
+
+),
+
+registered_files as (
+
+    -- the latest inspection of each (name, size): status and header line
+    select
+        file_name as source_file_name,
+        file_size as source_file_size,
+        status,
+        header_line
+    from (
+        select
+            *,
+            row_number() over (
+                partition by file_name, file_size order by inspected_at desc, file_path
+            ) as inspection_rank
+        from {{ ref('brz_landing_files') }}
+        where source_dir = '{{ source_dir }}'
+    ) as inspections
+    where inspection_rank = 1
 
 ),
 
@@ -75,9 +99,17 @@ new_lines as (
         on
             landing.source_file_path = new_files.source_file_path
             and new_files.copy_rank = 1
-    {% if header_prefix %}
-        where not regexp_replace(landing.raw_line, '^\\x{FEFF}', '') like '{{ header_prefix }}%'
-    {% endif %}
+    -- many-to-one: one inspection per (name, size)
+    inner join registered_files
+        on
+            landing.source_file_name = registered_files.source_file_name
+            and landing.source_file_size = registered_files.source_file_size
+    where
+        registered_files.status = 'ok'
+        and (
+            registered_files.header_line is null
+            or {{ without_bom('landing.raw_line') }} != registered_files.header_line
+        )
 
 ),
 

@@ -133,6 +133,7 @@ final as (
         user_session_id,
         is_session_derived,
         transaction_id,
+        extra_columns,
         source_file_name,
         batch_id
     from with_sessions

@@ -2,10 +2,23 @@
     'event_time', 'event_type', 'product_id', 'category_id', 'category_code',
     'brand', 'price', 'user_id', 'user_session',
 ] -%}
--- Silver staging: every Bronze line parsed, typed and renamed, with the first validation rule it breaks
--- (null when it breaks none) and, for valid rows, its rank among duplicates of the same event
--- (same source, user, product, event type and second; 1 = the earliest delivered, the one kept).
--- Row count equals Bronze: nothing is dropped here.
+{%- set required = ['event_time', 'event_type', 'product_id', 'price', 'user_id'] -%}
+{#- header names accepted for a renamed column (after normalisation: lower case, `_` separators) -#}
+{%- set aliases = {
+    'event_time': ['event_timestamp', 'timestamp', 'event_ts'],
+    'event_type': ['event', 'type'],
+    'product_id': ['productid', 'product', 'item_id', 'itemid'],
+    'category_id': ['categoryid'],
+    'category_code': ['category'],
+    'price': ['unit_price', 'product_price'],
+    'user_id': ['userid', 'user', 'customer_id'],
+    'user_session': ['session_id', 'user_session_id', 'session'],
+} -%}
+-- Silver staging: every Bronze line parsed by its file's header names, typed and renamed, with the first
+-- validation rule it breaks (null when it breaks none) and, for valid rows, its rank among duplicates of
+-- the same event (same source, user, product, event type and second; 1 = the earliest delivered, the one
+-- kept). Columns the layout does not know are kept in `extra_columns`. Row count equals Bronze: nothing
+-- is dropped here.
 
 with bronze as (
 
@@ -19,15 +32,21 @@ event_types as (
 
 ),
 
+lines as (
+
+    {{ landed_csv_lines('bronze', 'rees46') }}
+
+),
+
 parsed as (
 
     select
-        {{ parse_csv_line('raw_line', columns) }} as fields,
+        {{ landed_csv_fields(columns, required, aliases) }},
         raw_line,
         source_file_name,
         batch_id,
         ingested_at
-    from bronze
+    from lines
 
 ),
 
@@ -44,7 +63,9 @@ typed as (
         try_cast(trim(fields.price) as decimal(12, 2)) as price,
         try_cast(trim(fields.user_id) as bigint) as user_id,
         nullif(trim(fields.user_session), '') as user_session_id,
-        fields._corrupt_record is not null as is_malformed,
+        parsed.is_malformed,
+        parsed.missing_columns,
+        parsed.extra_columns,
         fields.event_time as raw_event_time,
         fields.price as raw_price,
         parsed.raw_line,
@@ -60,6 +81,7 @@ validated as (
     select
         typed.*,
         case
+            when typed.missing_columns is not null then 'missing_required_column'
             when typed.is_malformed then 'malformed_line'
             when typed.event_at is null then 'invalid_event_time'
             when typed.event_at > typed.ingested_at then 'future_event_time'
@@ -105,6 +127,8 @@ final as (
         user_session_id,
         quarantine_reason,
         case when quarantine_reason is null then rank_in_key end as duplicate_rank,
+        missing_columns,
+        extra_columns,
         raw_event_time,
         raw_price,
         raw_line,

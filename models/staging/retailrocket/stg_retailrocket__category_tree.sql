@@ -1,3 +1,5 @@
+{%- set columns = ['categoryid', 'parentid'] -%}
+{%- set aliases = {'categoryid': ['category_id'], 'parentid': ['parent_id', 'parent_category_id']} -%}
 -- Silver staging: the RetailRocket category tree, one row per Bronze line (categoryid, parentid; roots
 -- have no parent).
 
@@ -7,15 +9,21 @@ with bronze as (
 
 ),
 
+lines as (
+
+    {{ landed_csv_lines('bronze', 'retailrocket') }}
+
+),
+
 parsed as (
 
     select
-        {{ parse_csv_line('raw_line', ['categoryid', 'parentid']) }} as fields,
+        {{ landed_csv_fields(columns, ['categoryid'], aliases) }},
         raw_line,
         source_file_name,
         batch_id,
         ingested_at
-    from bronze
+    from lines
 
 ),
 
@@ -25,7 +33,8 @@ final as (
         try_cast(trim(fields.categoryid) as bigint) as category_id,
         try_cast(nullif(trim(fields.parentid), '') as bigint) as parent_category_id,
         case
-            when fields._corrupt_record is not null then 'malformed_line'
+            when parsed.missing_columns is not null then 'missing_required_column'
+            when parsed.is_malformed then 'malformed_line'
             when try_cast(trim(fields.categoryid) as bigint) is null then 'missing_category_id'
             when nullif(trim(fields.parentid), '') is not null
                 and try_cast(trim(fields.parentid) as bigint) is null then 'invalid_parent_id'

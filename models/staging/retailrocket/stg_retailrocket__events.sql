@@ -1,4 +1,13 @@
 {%- set columns = ['timestamp', 'visitorid', 'event', 'itemid', 'transactionid'] -%}
+{%- set required = ['timestamp', 'visitorid', 'event', 'itemid'] -%}
+{#- header names accepted for a renamed column (after normalisation: lower case, `_` separators) -#}
+{%- set aliases = {
+    'timestamp': ['event_time', 'time'],
+    'visitorid': ['visitor_id', 'user_id', 'userid'],
+    'event': ['event_type'],
+    'itemid': ['item_id', 'product_id', 'productid'],
+    'transactionid': ['transaction_id'],
+} -%}
 -- Silver staging: every Bronze line of the app's RetailRocket-layout events parsed, typed and renamed to
 -- the canonical event vocabulary (addtocart -> cart, transaction -> purchase), with the first validation
 -- rule it breaks (null when none) and, for valid rows, its rank among duplicates of the same event
@@ -17,15 +26,21 @@ event_types as (
 
 ),
 
+lines as (
+
+    {{ landed_csv_lines('bronze', 'retailrocket') }}
+
+),
+
 parsed as (
 
     select
-        {{ parse_csv_line('raw_line', columns) }} as fields,
+        {{ landed_csv_fields(columns, required, aliases) }},
         raw_line,
         source_file_name,
         batch_id,
         ingested_at
-    from bronze
+    from lines
 
 ),
 
@@ -42,7 +57,9 @@ typed as (
         try_cast(trim(fields.itemid) as bigint) as product_id,
         try_cast(trim(fields.visitorid) as bigint) as user_id,
         nullif(trim(fields.transactionid), '') as transaction_id,
-        fields._corrupt_record is not null as is_malformed,
+        parsed.is_malformed,
+        parsed.missing_columns,
+        parsed.extra_columns,
         fields.timestamp as raw_event_time,
         fields.event as raw_event_type,
         parsed.raw_line,
@@ -58,6 +75,7 @@ validated as (
     select
         typed.*,
         case
+            when typed.missing_columns is not null then 'missing_required_column'
             when typed.is_malformed then 'malformed_line'
             when typed.event_at is null then 'invalid_event_time'
             when typed.event_at > typed.ingested_at then 'future_event_time'
@@ -98,6 +116,8 @@ final as (
         transaction_id,
         quarantine_reason,
         case when quarantine_reason is null then rank_in_key end as duplicate_rank,
+        missing_columns,
+        extra_columns,
         raw_event_time,
         raw_event_type,
         raw_line,

@@ -1,3 +1,5 @@
+{%- set columns = ['timestamp', 'itemid', 'property', 'value'] -%}
+{%- set aliases = {'itemid': ['item_id', 'product_id']} -%}
 -- Silver staging: RetailRocket item properties, one row per Bronze line, typed. The app publishes an
 -- item's state as (timestamp, item, property, value) rows: `categoryid`, `available` and `790` (the price,
 -- written like n5520.000) are readable; the other properties are hashed by the publisher and kept as text.
@@ -8,15 +10,21 @@ with bronze as (
 
 ),
 
+lines as (
+
+    {{ landed_csv_lines('bronze', 'retailrocket') }}
+
+),
+
 parsed as (
 
     select
-        {{ parse_csv_line('raw_line', ['timestamp', 'itemid', 'property', 'value']) }} as fields,
+        {{ landed_csv_fields(columns, columns, aliases) }},
         raw_line,
         source_file_name,
         batch_id,
         ingested_at
-    from bronze
+    from lines
 
 ),
 
@@ -27,7 +35,8 @@ typed as (
         try_cast(trim(fields.itemid) as bigint) as product_id,
         trim(fields.property) as property,
         fields.value as property_value,
-        fields._corrupt_record is not null as is_malformed,
+        parsed.is_malformed,
+        parsed.missing_columns,
         parsed.raw_line,
         parsed.source_file_name,
         parsed.batch_id,
@@ -44,6 +53,7 @@ final as (
         property,
         property_value,
         case
+            when missing_columns is not null then 'missing_required_column'
             when is_malformed then 'malformed_line'
             when property_at is null then 'invalid_property_time'
             when product_id is null then 'missing_product_id'
