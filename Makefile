@@ -7,11 +7,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export LAKEHOUSE_HOME ?= $(CURDIR)/.lakehouse
 
-.PHONY: help prerequisites install browser demo test lint pytest parse offline-checks mlflow-ui docs-serve clean
+.PHONY: help prerequisites install browser demo test lint pytest parse offline-checks mlflow-ui docs-serve clean bench reliability
 
 help:
 	@echo "make demo   - install if needed, generate sample data, dbt build (SQL + Python models), docs, summary"
 	@echo "make test   - install if needed, lint (ruff, sqlfluff), Chromium if missing, pytest (incl. dbt build on a small sample, pages rendered in headless Chromium), dbt parse on both targets, bundle check, secret scan"
+	@echo "make bench  - the whole pipeline at 1M, 5M and 10M events (about an hour here), figures into BENCHMARKS.md"
+	@echo "make reliability - bad-input and fault scenarios on small data: where every row went"
 	@echo "make mlflow-ui | docs-serve | clean"
 
 prerequisites:
@@ -34,6 +36,13 @@ demo: install
 	$(BIN)/lakehouse demo $(DEMO_ARGS)
 
 test: install lint browser pytest parse offline-checks
+
+BENCH_SIZES ?= 1000000,5000000,10000000
+bench: install
+	$(BIN)/lakehouse bench --sizes $(BENCH_SIZES) --days 30 --out BENCHMARKS.md
+
+reliability: install
+	$(BIN)/lakehouse reliability
 
 # the tests render the dashboard and the docs site in headless Chromium: install Debian's package when
 # missing and allowed (root with apt-get, as on CI), else say how

@@ -386,20 +386,9 @@ def test_monitoring_meets_predictions_with_their_labels(spark, built) -> None:  
 def _fingerprints(spark) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyped-def]
     """Row count and an order-independent content checksum of every Bronze, Silver and Gold table and the
     feature mart (the ML run log and predictions carry run times by design)."""
-    from pyspark.sql import functions as F
+    from lakehouse.reliability import fingerprints
 
-    from lakehouse.summary import table_inventory
-
-    out = {}
-    for table in table_inventory(spark, ("bronze", "silver", "gold", "ml")):
-        name = f"{table.schema}.{table.name}"
-        if table.schema == "ml" and table.name != "ml_user_item_features":
-            continue
-        frame = spark.table(name)
-        row_hash = F.xxhash64(*[F.col(c) for c in frame.columns]).cast("decimal(38,0)")
-        got = frame.agg(F.count(F.lit(1)).alias("n"), F.sum(row_hash).alias("h")).first()
-        out[name] = (got.n, int(got.h or 0))
-    return out
+    return fingerprints(spark, ("bronze", "silver", "gold", "ml"))
 
 
 def test_rebuild_changes_no_table_and_keeps_the_champion(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
@@ -450,7 +439,13 @@ EXPECTED_REASONS = {
 
 
 # Bronze and Silver of the event sources, and the invariant (not Gold: a partial build leaves it stale)
-SILVER_EVENTS = "path:models/bronze path:models/staging path:models/intermediate assert_bronze_reconciles_with_silver"
+SILVER_EVENTS = (
+    "path:python_models/bronze path:models/bronze path:models/staging path:models/intermediate "
+    "assert_bronze_reconciles_with_silver"
+)
+# these batches are defects on purpose, most of their rows quarantined: the quarantine-share gate (which
+# would rightly stop Gold for such a delivery) is lifted for them; the reliability report shows it firing
+DEFECT_BATCH_VARS = ("--vars", "{max_quarantine_share: 1}")
 
 
 def test_defective_file_lands_in_quarantine_with_reasons(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
@@ -469,6 +464,7 @@ def test_defective_file_lands_in_quarantine_with_reasons(spark, built, run_dbt) 
         SILVER_EVENTS,
         "--indirect-selection",
         "cautious",  # leave out tests that also read Gold, which this partial build does not refresh
+        *DEFECT_BATCH_VARS,
     )
     assert spark.table("bronze.brz_rees46__events").count() == bronze_before + len(DEFECT_LINES) - 1
     quarantine = spark.table("silver.int_events_quarantined").where("source_file_name = 'defects_2019-10-05.csv'")
@@ -532,7 +528,7 @@ def test_public_retailrocket_files_ingest_unchanged(spark, built, run_dbt) -> No
         "1570000000000,880001,888,1154859 n48.000 102161\n"
     )
     bronze_before = spark.table("bronze.brz_retailrocket__events").count()
-    run_dbt("build", "--select", SILVER_EVENTS, "--indirect-selection", "cautious")
+    run_dbt("build", "--select", SILVER_EVENTS, "--indirect-selection", "cautious", *DEFECT_BATCH_VARS)
     assert spark.table("bronze.brz_retailrocket__events").count() == bronze_before + len(APP_LINES) - 1
     quarantine = spark.table("silver.int_events_quarantined").where("source_file_name = 'events.csv'")
     reasons = {r.quarantine_reason: r["count"] for r in quarantine.groupBy("quarantine_reason").count().collect()}
@@ -571,7 +567,13 @@ def test_catalog_changes_become_product_versions(spark, built, run_dbt) -> None:
     }
     path = lakehouse_paths().landing / "catalog" / "products_2019-11-15.jsonl"
     path.write_text(json.dumps(change) + "\n")
-    run_dbt("build", "--select", "brz_catalog__products+", "--exclude", "path:models/marts path:python_models")
+    run_dbt(
+        "build",
+        "--select",
+        "brz_landing_files brz_catalog__products+",
+        "--exclude",
+        "path:models/marts path:python_models/ml",
+    )
     versions = spark.table("silver.snp_catalog_products").where(f"product_id = '{current.product_id}'")
     rows = versions.orderBy("dbt_valid_from").collect()
     assert len(rows) == 2

@@ -38,10 +38,87 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_landing_problems() -> None:
+    """One line per landing file this run could not ingest (rejected or empty), on stderr."""
+    from lakehouse.runtime import get_spark
+
+    spark = get_spark()
+    if not spark.catalog.tableExists("bronze.brz_landing_files"):
+        return
+    latest = spark.sql(
+        "select file_path, status, problem from bronze.brz_landing_files "
+        "where status != 'ok' and inspected_at = (select max(inspected_at) from bronze.brz_landing_files)"
+    ).collect()
+    for row in latest:
+        print(f"warning: landing file {row.file_path} not ingested ({row.status}): {row.problem}", file=sys.stderr)
+
+
 def _cmd_dbt(args: argparse.Namespace) -> int:
     from lakehouse.dbt_runner import run_dbt
 
-    return 0 if run_dbt(args.dbt_args) else 1
+    ok = run_dbt(args.dbt_args)
+    if args.dbt_args[:1] in (["build"], ["run"]):
+        _report_landing_problems()
+    return 0 if ok else 1
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from lakehouse import pipeline_bench
+
+    sizes = [int(float(x)) for x in args.sizes.split(",")]
+    work = Path(args.work_dir)
+    results = pipeline_bench.run_sizes(sizes, args.days, work)
+    print(pipeline_bench.render(results))
+    if args.out:
+        command = f"lakehouse bench --sizes {args.sizes} --days {args.days}"
+        pipeline_bench.write_benchmarks_md(Path(args.out), results, command)
+        print(f"figures written to {args.out}")
+    return 0 if all(r["full_build_ok"] and r["daily_build_ok"] for r in results) else 1
+
+
+def _cmd_bench_one(args: argparse.Namespace) -> int:
+    import json
+
+    from lakehouse import pipeline_bench
+
+    result = pipeline_bench.run_one(args.events, args.days, Path(args.work_dir))
+    Path(args.json).write_text(json.dumps(result, indent=1, default=str))
+    return 0
+
+
+def _cmd_reliability(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from lakehouse import reliability
+
+    work = Path(args.work_dir or tempfile.mkdtemp(prefix="lakehouse-reliability-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"reliability scenarios in {work} (a fresh lakehouse; your LAKEHOUSE_HOME is not touched)")
+    rows = reliability.run_report(work, recovery=not args.no_recovery)
+    print(reliability.render(rows))
+    if args.json:
+        Path(args.json).write_text(reliability.to_json(rows))
+    failed = [r.scenario for r in rows if not r.passed or (r.rows_lost or 0) != 0]
+    if failed:
+        print(f"error: {len(failed)} scenario(s) did not end as expected: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    print(f"all {len(rows)} scenarios as expected; rows lost: 0")
+    return 0
+
+
+def _cmd_fingerprints(args: argparse.Namespace) -> int:
+    import json
+
+    from lakehouse.reliability import fingerprints
+    from lakehouse.runtime import get_spark
+
+    got = fingerprints(get_spark())
+    text = json.dumps(got, indent=1, sort_keys=True)
+    if args.json:
+        Path(args.json).write_text(text)
+    else:
+        print(text)
+    return 0
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
@@ -155,7 +232,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             return rc
     for name, dbt_args in (("dbt build", ["build"]), ("dbt docs generate", ["docs", "generate"])):
         started = time.perf_counter()
-        if not run_dbt(dbt_args):
+        ok = run_dbt(dbt_args)
+        if name == "dbt build":
+            _report_landing_problems()
+        if not ok:
             print(f"error: `{name}` failed; see the dbt output above (logs in logs/dbt.log)", file=sys.stderr)
             return 1
         timings[name] = time.perf_counter() - started
@@ -236,6 +316,20 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--days", type=int, default=30)
     bench.add_argument("--seed", type=int, default=42)
     bench.set_defaults(func=_cmd_bench_ingest)
+    bench_all = sub.add_parser(
+        "bench", help="the whole pipeline at several sizes, the daily incremental run, floor and pandas baselines"
+    )
+    bench_all.add_argument("--sizes", default="1000000,5000000,10000000", help="events per run, comma-separated")
+    bench_all.add_argument("--days", type=int, default=30)
+    bench_all.add_argument("--work-dir", default="/tmp/lakehouse-bench", help="one lakehouse per size under it")
+    bench_all.add_argument("--out", help="also rewrite the figures in this markdown file (BENCHMARKS.md)")
+    bench_all.set_defaults(func=_cmd_bench)
+    one = sub.add_parser("bench-one", help="one size of `bench`, in a fresh LAKEHOUSE_HOME")
+    one.add_argument("--events", type=int, required=True)
+    one.add_argument("--days", type=int, default=30)
+    one.add_argument("--work-dir", required=True)
+    one.add_argument("--json", required=True)
+    one.set_defaults(func=_cmd_bench_one)
     bench_ml = sub.add_parser(
         "bench-ml", help="time training and distributed scoring on the labelled pairs of a built lakehouse"
     )
@@ -243,6 +337,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench_ml.add_argument("--model-name", default="ecommerce_conversion")
     bench_ml.add_argument("--scoring-only", action="store_true", help="skip the training measurement")
     bench_ml.set_defaults(func=_cmd_bench_ml)
+    rel = sub.add_parser(
+        "reliability", help="run the bad-input and fault scenarios on small data; print where every row went"
+    )
+    rel.add_argument("--work-dir", help="folder for the scenario lakehouse (default: a new temp folder)")
+    rel.add_argument("--json", help="also write the table as JSON here")
+    rel.add_argument("--no-recovery", action="store_true", help="skip the killed-run scenario (two extra builds)")
+    rel.set_defaults(func=_cmd_reliability)
+    fp = sub.add_parser("fingerprints", help="row count and content checksum of every Silver/Gold table")
+    fp.add_argument("--json", help="write them here instead of printing")
+    fp.set_defaults(func=_cmd_fingerprints)
     report = sub.add_parser("model-report", help="champion vs baselines vs the generator's oracle (ROC-AUC etc.)")
     report.add_argument("--model-name", default="ecommerce_conversion")
     report.set_defaults(func=_cmd_model_report)

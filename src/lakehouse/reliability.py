@@ -1,0 +1,526 @@
+"""Reliability report: bad input and faults on small data, and where every delivered row ended up.
+
+`lakehouse reliability` builds a fresh lakehouse (its own LAKEHOUSE_HOME) from a small generated base plus
+one hand-written landing file per bad-input scenario, then runs the fault scenarios (rerun, re-delivered
+file, a second run while one holds the home, a failing critical test, a run killed mid-model and rerun)
+and prints one table: scenario, rows in, rows in Silver, rows quarantined, duplicates removed, rows lost
+(must be 0) and the outcome. Rows in are counted here from the files' bytes, independently of Spark.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+REES46_HEADER = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session"
+RR_HEADER = "timestamp,visitorid,event,itemid,transactionid"
+# columns whose values depend on when a run happened, not on the data: left out of the table checksums
+RUN_COLUMNS = {"ingested_at", "batch_id", "inspected_at", "scored_at", "trained_at", "dbt_updated_at"}
+
+
+def _web(second: int, event: str = "view", product: int = 1, price: str = "10.00", user: int = 1, **kw: str) -> str:
+    """One REES46-layout line on 2019-10-07 (scenario rows use their own product/user ids)."""
+    values = {
+        "event_time": f"2019-10-07 {8 + second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d} UTC",
+        "event_type": event,
+        "product_id": str(9_900_000 + product),
+        "category_id": "2053013555631882655",
+        "category_code": "electronics.smartphone",
+        "brand": "acme",
+        "price": price,
+        "user_id": str(699_000_000 + user),
+        "user_session": f"00000000-0000-4000-8000-{user:012d}",
+    }
+    values.update(kw)
+    return ",".join(values[c] for c in REES46_HEADER.split(","))
+
+
+@dataclass
+class Scenario:
+    """One landing file (or none, for a fault scenario) and what must become of it."""
+
+    name: str
+    expect: str  # what the outcome must be, checked by `check`
+    source_dir: str = "rees46"
+    file_name: str | None = None
+    content: bytes = b""
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    silver: int | None = None  # expected rows in Silver
+    duplicates: int = 0
+
+
+def _lines(*lines: str, header: str = REES46_HEADER, eol: str = "\n") -> bytes:
+    return (eol.join([header, *lines]) + eol).encode()
+
+
+def _corrupt_gzip() -> bytes:
+    whole = gzip.compress(_lines(*[_web(600 + i, user=60 + i) for i in range(200)]))
+    return whole[: len(whole) // 2]
+
+
+def bad_input_scenarios() -> list[Scenario]:
+    """One file per bad-input case named by the issue, each with its expected outcome."""
+    s = []
+
+    def add(name: str, expect: str, content: bytes, file_name: str | None = None, **kw):  # type: ignore[no-untyped-def]
+        safe = name.replace(" ", "_").replace("/", "_").replace(",", "")
+        s.append(Scenario(name, expect, file_name=file_name or f"scenario_{safe}.csv", content=content, **kw))
+
+    add(
+        "malformed CSV lines",
+        "quarantined",
+        _lines(
+            _web(1, user=1), "a line,with,too few fields", '2019-10-07 08:00:03 UTC,view,"broken quote', _web(4, user=1)
+        ),
+        silver=2,
+        quarantine_reasons={"malformed_line": 2},
+    )
+    truncated = _lines(_web(1, user=2), _web(2, user=2, product=2))
+    add(
+        "truncated last line",
+        "quarantined",
+        truncated + b"2019-10-07 08:00:05 UTC,view,99000",
+        silver=2,
+        quarantine_reasons={"malformed_line": 1},
+    )
+    add(
+        "CRLF and UTF-8 BOM",
+        "ingested",
+        b"\xef\xbb\xbf" + _lines(_web(1, user=3), _web(2, user=3, product=2), eol="\r\n"),
+        silver=2,
+    )
+    add("empty file", "empty", b"")
+    add("corrupted gzip", "rejected", _corrupt_gzip(), file_name="scenario_corrupted_gzip.csv.gz")
+    no_price = REES46_HEADER.replace(",price", "")
+    add(
+        "missing required column",
+        "quarantined",
+        _lines(
+            *[_web(i, user=4).replace(",10.00,", ",") for i in (1, 2)],
+            header=no_price,
+        ),
+        silver=0,
+        quarantine_reasons={"missing_required_column": 2},
+    )
+    add(
+        "unexpected extra column",
+        "ingested, extra column kept",
+        _lines(_web(1, user=5) + ",spring_sale", _web(2, user=5, product=2) + ",", header=REES46_HEADER + ",campaign"),
+        silver=2,
+    )
+    renamed = REES46_HEADER.replace("product_id", "productId").replace("user_session", "session_id")
+    add("renamed column", "ingested", _lines(_web(1, user=6), _web(2, user=6, product=2), header=renamed), silver=2)
+    cols = REES46_HEADER.split(",")
+    order = [8, 7, 6, 5, 4, 3, 2, 1, 0]
+    add(
+        "reordered columns",
+        "ingested",
+        _lines(
+            *[",".join(_web(i, user=7).split(",")[j] for j in order) for i in (1, 2)],
+            header=",".join(cols[j] for j in order),
+        ),
+        silver=2,
+    )
+    add(
+        "wrong types",
+        "quarantined",
+        _lines(
+            _web(1, user=8, price="ten"),
+            _web(2, user=8, event_time="07/10/2019 08:00"),
+            _web(3, user=8, user_id="abc"),
+            _web(4, user=8, product_id="x1"),
+        ),
+        silver=0,
+        quarantine_reasons={"invalid_price": 1, "invalid_event_time": 1, "missing_user_id": 1, "missing_product_id": 1},
+    )
+    add(
+        "unknown event types",
+        "quarantined",
+        _lines(_web(1, user=9, event="wishlist"), _web(2, user=9)),
+        silver=1,
+        quarantine_reasons={"unknown_event_type": 1},
+    )
+    add(
+        "null keys",
+        "quarantined",
+        _lines(_web(1, user=10, user_id=""), _web(2, user=10, product_id=""), _web(3, user=10, event_time="")),
+        silver=0,
+        quarantine_reasons={"missing_user_id": 1, "missing_product_id": 1, "invalid_event_time": 1},
+    )
+    add(
+        "zero and negative prices",
+        "quarantined",
+        _lines(_web(1, user=11, price="0"), _web(2, user=11, price="-3.50"), _web(3, user=11)),
+        silver=1,
+        quarantine_reasons={"non_positive_price": 2},
+    )
+    add(
+        "future and pre-opening timestamps",
+        "quarantined",
+        _lines(
+            _web(1, user=12, event_time="2031-01-01 00:00:00 UTC"),
+            _web(2, user=12, event_time="2018-06-01 00:00:00 UTC"),
+            _web(3, user=12),
+        ),
+        silver=1,
+        quarantine_reasons={"future_event_time": 1, "before_shop_opened": 1},
+    )
+    add(
+        "duplicate events",
+        "duplicates removed",
+        _lines(_web(1, user=13), _web(1, user=13), _web(1, user=13), _web(2, user=13, event="cart")),
+        silver=2,
+        duplicates=2,
+    )
+    add(
+        "unknown app event type",
+        "quarantined",
+        _lines(
+            "1570435200000,698000014,view,77001,",
+            "1570435201000,698000014,like,77001,",
+            header=RR_HEADER,
+        ),
+        silver=1,
+        quarantine_reasons={"unknown_event_type": 1},
+    )
+    s[-1].source_dir = "retailrocket"
+    s[-1].file_name = "events_scenario_app.csv"
+    return s
+
+
+def rows_in(content: bytes, file_name: str) -> int | None:
+    """Data lines of a file (header excluded); None when it cannot be read (a corrupted gzip)."""
+    try:
+        data = gzip.decompress(content) if file_name.endswith(".gz") else content
+    except (OSError, EOFError):
+        return None
+    lines = [ln for ln in data.decode("utf-8", "replace").splitlines() if ln.strip()]
+    if lines and not any(c.isdigit() for c in lines[0]):
+        lines = lines[1:]
+    return len(lines)
+
+
+@dataclass
+class ReportRow:
+    scenario: str
+    rows_in: int | None
+    rows_in_silver: int | None
+    rows_quarantined: int | None
+    duplicates_removed: int | None
+    rows_lost: int | None
+    outcome: str
+    passed: bool
+
+
+def _file_counts(spark, file_name: str) -> tuple[int, dict[str, int], int]:  # type: ignore[no-untyped-def]
+    silver = spark.table("silver.int_events_validated").where(f"source_file_name = '{file_name}'").count()
+    reasons = {
+        r.quarantine_reason: r.n
+        for r in spark.sql(
+            "select quarantine_reason, count(*) as n from silver.int_events_quarantined "
+            f"where source_file_name = '{file_name}' group by quarantine_reason"
+        ).collect()
+    }
+    dups = spark.table("silver.int_events_duplicates").where(f"source_file_name = '{file_name}'").count()
+    return silver, reasons, dups
+
+
+def check_bad_input(spark, scenarios: list[Scenario]) -> list[ReportRow]:  # type: ignore[no-untyped-def]
+    """Account for every row of every scenario file after a build."""
+    files = {r.file_name: r for r in spark.table("bronze.brz_landing_files").collect()}
+    out = []
+    for sc in scenarios:
+        n_in = rows_in(sc.content, sc.file_name or "")
+        reg = files.get(sc.file_name)
+        silver, reasons, dups = _file_counts(spark, sc.file_name or "")
+        quarantined = sum(reasons.values())
+        lost = None if n_in is None else n_in - silver - quarantined - dups
+        status = reg.status if reg else "missing from brz_landing_files"
+        if sc.expect == "rejected":
+            ok = status == "rejected" and silver == quarantined == dups == 0
+            outcome = f"file rejected, on record: {reg.problem if reg else status}; other files ingested"
+            lost = 0 if ok else lost
+        elif sc.expect == "empty":
+            ok = status == "empty" and n_in == 0 and silver == quarantined == 0
+            outcome = f"file registered as empty ({reg.problem if reg else status}); nothing to ingest"
+        else:
+            ok = (
+                status == "ok"
+                and lost == 0
+                and (sc.silver is None or silver == sc.silver)
+                and reasons == sc.quarantine_reasons
+                and dups == sc.duplicates
+            )
+            parts = [f"{v} quarantined as {k}" for k, v in sorted(reasons.items())]
+            if dups:
+                parts.append(f"{dups} duplicate(s) removed")
+            if sc.expect.endswith("extra column kept"):
+                kept = spark.sql(
+                    "select count(*) from silver.int_events_validated "
+                    f"where source_file_name = '{sc.file_name}' and extra_columns['campaign'] is not null"
+                ).first()[0]
+                ok = ok and kept == 1  # one row has a campaign value, the other an empty field
+                parts.append(f"extra column kept in extra_columns ({kept} non-empty value)")
+            outcome = "; ".join(parts) or "all rows valid"
+        out.append(ReportRow(sc.name, n_in, silver, quarantined, dups, lost, outcome, ok))
+    return out
+
+
+# --- fault scenarios ------------------------------------------------------------------------------------
+
+
+def fingerprints(spark, schemas: tuple[str, ...] = ("silver", "gold", "ml")) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """Row count and an order-independent checksum of every table of ``schemas`` (run-time columns left
+    out); the ML run log and predictions are not compared (they carry run ids by design)."""
+    from pyspark.sql import functions as F
+
+    from lakehouse.summary import table_inventory
+
+    out = {}
+    for table in table_inventory(spark, schemas):
+        name = f"{table.schema}.{table.name}"
+        if table.schema == "ml" and table.name != "ml_user_item_features":
+            continue
+        frame = spark.table(name)
+        cols = [
+            # a map has no stable hash: its entries, sorted, do
+            F.array_sort(F.map_entries(F.col(f"`{f.name}`")))
+            if f.dataType.typeName() == "map"
+            else F.col(f"`{f.name}`")
+            for f in frame.schema.fields
+            if f.name not in RUN_COLUMNS
+        ]
+        row_hash = F.xxhash64(*cols).cast("decimal(38,0)")
+        got = frame.agg(F.count(F.lit(1)).alias("n"), F.sum(row_hash).alias("h")).first()
+        out[name] = (int(got.n), int(got.h or 0))
+    return out
+
+
+def _lakehouse_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "lakehouse.cli", *args]
+
+
+def _env(home: Path, landing: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"LAKEHOUSE_HOME": str(home), "LAKEHOUSE_LANDING": str(landing), "DBT_TARGET": "local"})
+    env.pop("MLFLOW_TRACKING_URI", None)
+    return env
+
+
+def killed_run_recovers(
+    landing: Path, work: Path, dbt_args: list[str], expected: dict, kill_at: str
+) -> tuple[bool, str]:
+    """Build in a second home from the same landing zone, SIGKILL the run when dbt starts ``kill_at``,
+    rerun, and compare every table's fingerprint with ``expected`` (the clean build)."""
+    home = work / "killed_home"
+    env = _env(home, landing)
+    target = work / "killed_target"
+    cmd = _lakehouse_cmd("dbt", *dbt_args, "--target-path", str(target))
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    killed_during = None
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "START" in line and kill_at in line:
+            time.sleep(1.0)  # inside the model's query
+            os.killpg(proc.pid, signal.SIGKILL)
+            killed_during = line.split("START", 1)[1].split("[")[0].strip()
+            break
+    proc.wait()
+    if killed_during is None:
+        return False, f"the run ended (exit {proc.returncode}) before {kill_at} started"
+    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if rerun.returncode != 0:
+        return False, f"killed during {killed_during}; the rerun failed: {rerun.stdout[-400:]}"
+    out = work / "killed_fingerprints.json"
+    got = subprocess.run(_lakehouse_cmd("fingerprints", "--json", str(out)), env=env, capture_output=True, text=True)
+    if got.returncode != 0:
+        return False, f"fingerprints failed: {got.stderr[-400:]}"
+    after = {k: tuple(v) for k, v in json.loads(out.read_text()).items()}
+    differ = sorted(k for k in set(expected) | set(after) if expected.get(k) != after.get(k))
+    if differ:
+        return False, f"killed during {killed_during}; after the rerun these tables differ from a clean run: {differ}"
+    return True, f"SIGKILL during {killed_during}; rerun: all {len(after)} Silver/Gold tables equal a clean run's"
+
+
+def run_report(work: Path, events: int = 3000, days: int = 14, recovery: bool = True) -> list[ReportRow]:
+    """Build the scenario lakehouse under ``work`` (this process' Spark) and run every scenario."""
+    import datetime as dt
+
+    from lakehouse.dbt_runner import run_dbt
+    from lakehouse.generate import GeneratorConfig, write_landing
+    from lakehouse.paths import lakehouse_paths
+    from lakehouse.runtime import get_spark
+
+    home = work / "home"
+    os.environ["LAKEHOUSE_HOME"] = str(home)
+    os.environ.pop("LAKEHOUSE_LANDING", None)
+    paths = lakehouse_paths()
+    cfg = GeneratorConfig(events=events, days=days, start_date=dt.date(2019, 10, 1), seed=11)
+    write_landing(cfg, paths.landing, paths.oracle, progress=False)
+    scenarios = bad_input_scenarios()
+    for sc in scenarios:
+        folder = paths.landing / sc.source_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / (sc.file_name or "")).write_bytes(sc.content)
+    # the SQL pipeline: Bronze to Gold and the feature mart (training on a few thousand events says nothing)
+    sql_only = ["--exclude", "path:python_models/ml+"]
+    target = ["--target-path", str(work / "target")]
+    rows: list[ReportRow] = []
+    build_ok = run_dbt(["build", *sql_only, *target])
+    spark = get_spark()
+    rows.append(
+        ReportRow(
+            "dbt build with every bad file in the drop",
+            None,
+            None,
+            None,
+            None,
+            None,
+            "passed" if build_ok else "FAILED",
+            build_ok,
+        )
+    )
+    rows += check_bad_input(spark, scenarios)
+
+    # rerun on the same landing data (models only: the tests passed above and change nothing)
+    before = fingerprints(spark, ("bronze", "silver", "gold", "ml"))
+    run_dbt(["run", *sql_only, *target])
+    after = fingerprints(spark, ("bronze", "silver", "gold", "ml"))
+    changed = sorted(k for k in before if before[k] != after.get(k))
+    rows.append(
+        ReportRow(
+            "rerun on the same landing data",
+            None,
+            None,
+            None,
+            None,
+            0,
+            f"{len(before)} tables unchanged" if not changed else f"changed: {changed}",
+            not changed,
+        )
+    )
+
+    # re-delivered file: a copy of an ingested file lands again (another folder, a later day)
+    base = sorted((paths.landing / "rees46").glob("rees46_events_*.csv"))[0]
+    again = paths.landing / "rees46" / "redelivered" / base.name
+    again.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(base, again)
+    n_again = rows_in(again.read_bytes(), again.name) or 0
+    bronze_before = spark.table("bronze.brz_rees46__events").count()
+    run_dbt(["run", *sql_only, *target])
+    added = spark.table("bronze.brz_rees46__events").count() - bronze_before
+    after2 = fingerprints(spark, ("silver", "gold", "ml"))
+    changed = sorted(k for k in after2 if after.get(k) != after2[k])
+    rows.append(
+        ReportRow(
+            "duplicate file (re-delivered)",
+            n_again,
+            0,
+            0,
+            n_again,
+            0,
+            f"skipped: same name and size already ingested; {added} Bronze rows added, "
+            f"{'no table changed' if not changed else f'changed: {changed}'}",
+            added == 0 and not changed,
+        )
+    )
+
+    # a second run while this process holds the home
+    second = subprocess.run(
+        _lakehouse_cmd("dbt", "build", *sql_only), env=_env(home, paths.landing), capture_output=True, text=True
+    )
+    message = (second.stderr.strip().splitlines() or [""])[-1]
+    refused = second.returncode == 3 and "in use by" in message
+    rows.append(
+        ReportRow(
+            "second run while one is running",
+            None,
+            None,
+            None,
+            None,
+            0,
+            f"refused (exit {second.returncode}): {message}",
+            refused,
+        )
+    )
+
+    # a failing critical data test stops what is downstream: nothing reaches Gold or the model
+    gate_target = work / "gate_target"
+    run_dbt(
+        [
+            "build",
+            "--select",
+            "+ml_conversion_predictions",
+            "--vars",
+            "{max_quarantine_share: 0}",
+            "--target-path",
+            str(gate_target),
+        ]
+    )
+    results = json.loads((gate_target / "run_results.json").read_text())["results"]
+    status = {r["unique_id"].split(".")[-1]: r["status"] for r in results}
+    gate_failed = status.get("assert_quarantine_share_within_limit") == "fail"
+    downstream = {
+        k: v
+        for k, v in status.items()
+        if k in ("ml_conversion_training_runs", "ml_conversion_predictions", "fct_events")
+    }
+    stopped = gate_failed and downstream and all(v == "skipped" for v in downstream.values())
+    rows.append(
+        ReportRow(
+            "failing critical test (quarantine share over limit)",
+            None,
+            None,
+            None,
+            None,
+            0,
+            f"gate {'failed' if gate_failed else 'did not fail'}; skipped: {sorted(downstream)}",
+            bool(stopped),
+        )
+    )
+
+    if recovery:
+        expected = fingerprints(spark, ("silver", "gold", "ml"))
+        ok, outcome = killed_run_recovers(
+            paths.landing, work, ["run", *sql_only], expected, kill_at="model gold.fct_events"
+        )
+        rows.append(ReportRow("run killed mid-model (SIGKILL), then rerun", None, None, None, None, 0, outcome, ok))
+    return rows
+
+
+def render(rows: list[ReportRow]) -> str:
+    def fmt(v: object) -> str:
+        return "-" if v is None else str(v)
+
+    header = ["scenario", "rows in", "in Silver", "quarantined", "duplicates", "lost", "ok", "outcome"]
+    table = [
+        [
+            r.scenario,
+            fmt(r.rows_in),
+            fmt(r.rows_in_silver),
+            fmt(r.rows_quarantined),
+            fmt(r.duplicates_removed),
+            fmt(r.rows_lost),
+            "yes" if r.passed else "NO",
+            r.outcome,
+        ]
+        for r in rows
+    ]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *table, strict=False)]
+    widths[-1] = 0
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths[:-1]] + ["-------"]), *map(line, table)])
+
+
+def to_json(rows: list[ReportRow]) -> str:
+    return json.dumps([asdict(r) for r in rows], indent=2)
