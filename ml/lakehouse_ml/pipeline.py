@@ -161,7 +161,7 @@ def probability_udf(model):  # type: ignore[no-untyped-def]
     The fitted scikit-learn model travels with the UDF (pickled in its closure, so it also works where
     there is no SparkContext, as on Databricks serverless) and is unpickled once per task; each task
     predicts with one thread, since Spark already runs one task per core. This is the path
-    ``mlflow.pyfunc.spark_udf`` takes minus its per-batch schema conversion: 2.1x the pairs per second here
+    ``mlflow.pyfunc.spark_udf`` takes minus its per-batch schema conversion: 1.5x the pairs per second here
     (see README, Measured). The columns are checked against the model's own feature names first.
     """
     from pyspark.sql.functions import pandas_udf
