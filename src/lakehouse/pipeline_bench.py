@@ -214,7 +214,7 @@ def _row(r: dict) -> list[str]:
     full, daily = r["full_build_seconds"], r["daily_build_seconds"]
     layers = r["full_layers"]
     return [
-        f"{n / 1e6:.1f}M",
+        f"{n:,}",
         f"{r['generate_seconds']:.0f}",
         *(f"{layers[k]:.0f}" for k in LAYERS),
         f"{full:.0f}",

@@ -491,8 +491,9 @@ def run_report(work: Path, events: int = 3000, days: int = 14, recovery: bool = 
 
     if recovery:
         expected = fingerprints(spark, ("silver", "gold", "ml"))
+        # `build`, not `run`: a fresh home needs its seeds too; killed while dbt builds the fact table
         ok, outcome = killed_run_recovers(
-            paths.landing, work, ["run", *sql_only], expected, kill_at="model gold.fct_events"
+            paths.landing, work, ["build", *sql_only], expected, kill_at="model gold.fct_events"
         )
         rows.append(ReportRow("run killed mid-model (SIGKILL), then rerun", None, None, None, None, 0, outcome, ok))
     return rows
