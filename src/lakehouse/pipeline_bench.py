@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from lakehouse.bench import _peak_rss_mib
+
 LAYERS = ("bronze", "silver", "gold", "features", "training", "scoring")
 
 
@@ -67,16 +69,6 @@ def layer_seconds(run_results: Path, manifest: Path) -> dict[str, float]:
                 node = {"unique_id": uid.split(".")[2], "original_file_path": ""}
         out[_layer(node)] += float(result.get("execution_time") or 0.0)
     return out
-
-
-def _peak_rss_mib(pid: int | str = "self") -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def _du_mib(path: Path) -> float:
