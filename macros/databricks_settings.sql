@@ -4,6 +4,8 @@
 
     * `databricks_only(value)`: the value on the databricks target, none elsewhere (for configs such as
       `liquid_clustered_by`);
+    * `local_only(value)`: the value everywhere but Databricks (a local table is partitioned where the
+      Databricks one is liquid-clustered on the same column: both let a merge or a date filter skip files);
     * `large_table_properties()`: table properties for the big, frequently appended tables (none locally:
       dbt-spark would write an empty `tblproperties ()` clause for an empty dict);
     * `grant_analyst_access()`: an on-run-end hook; on Databricks analysts (var `analysts_group`) may read
@@ -12,6 +14,10 @@
 
 {% macro databricks_only(value) -%}
     {{ return(value if target.type == 'databricks' else none) }}
+{%- endmacro %}
+
+{% macro local_only(value) -%}
+    {{ return(value if target.type != 'databricks' else none) }}
 {%- endmacro %}
 
 {% macro large_table_properties() -%}

@@ -142,3 +142,29 @@ def test_stratified_sample_keeps_the_positive_rate_and_every_snapshot() -> None:
     assert sample["as_of_date"].value_counts().sort_index().tolist() == pytest.approx([500] * 4, abs=2)
     assert sample.index.is_monotonic_increasing  # original order kept (the run sorts before splitting)
     assert stratified_sample(frame, 0) is frame and stratified_sample(frame, len(frame)) is frame
+
+
+def test_training_pairs_are_sampled_in_spark_with_validation_whole(spark) -> None:  # type: ignore[no-untyped-def]
+    """The driver gets about the capped share of the training snapshots, all validation rows, only the
+    model's columns, and the same rows on every call."""
+    from lakehouse_ml.pipeline import collect_training_pairs
+
+    frame = _frame(n_days=4, per_day=2_000)
+    frame["user_id"] = [f"u{i}" for i in range(len(frame))]  # unique pairs, as in the mart
+    frame["product_id"] = frame["product_id"].astype(str)
+    frame["is_label_complete"] = True
+    frame["extra_column"] = 1.0
+    late = frame.iloc[:50].assign(as_of_date=pd.Timestamp("2019-10-20").date(), is_label_complete=False)
+    mart = spark.createDataFrame(pd.concat([frame, late], ignore_index=True))
+
+    got = collect_training_pairs(mart, max_train_rows=1_200)
+    valid_date = frame["as_of_date"].max()
+    assert "extra_column" not in got.columns and "is_label_complete" not in got.columns
+    assert (got["as_of_date"] == valid_date).sum() == 2_000  # validation: every row
+    n_train = int((got["as_of_date"] < valid_date).sum())
+    assert 1_000 <= n_train <= 1.05 * 1_200 * 1.15  # ~5% over the cap, hash-drawn
+    assert got.attrs["n_train_available"] == 6_000
+    again = collect_training_pairs(mart, max_train_rows=1_200)
+    assert sorted(again["user_id"]) == sorted(got["user_id"])
+    whole = collect_training_pairs(mart)  # no cap: every labelled row
+    assert len(whole) == 8_000

@@ -547,6 +547,89 @@ def test_public_retailrocket_files_ingest_unchanged(spark, built, run_dbt) -> No
     assert rows[0].category_id == "retailrocket:7001" and rows[0].category_code == "7001"  # not in the tree
 
 
+INCREMENTAL_SILVER = (
+    "stg_rees46__events stg_retailrocket__events int_events_validated int_events_quarantined int_events_duplicates"
+)
+
+
+def test_incremental_silver_equals_a_full_rebuild(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
+    """A later batch re-delivers a kept event of each source and brings an app event between two of a
+    user's sessions: the incremental run ranks the copies after the kept ones, merges the two sessions in
+    the user's earlier events, and leaves Silver exactly as a full rebuild leaves it."""
+    from lakehouse.paths import lakehouse_paths
+    from lakehouse.reliability import fingerprints
+
+    # an app user whose two consecutive derived sessions are 31-59 minutes apart
+    gap = spark.sql(
+        """
+        select
+            *,
+            unix_millis(event_at) as at_ms,
+            unix_millis(next_at) as next_ms,
+            (unix_millis(event_at) + unix_millis(next_at)) div 2 as mid_ms
+        from (
+            select
+                source_user_id, source_product_id, event_at, user_session_id, user_id,
+                lead(event_at) over (partition by user_id order by event_at, event_id) as next_at,
+                lead(user_session_id) over (partition by user_id order by event_at, event_id) as next_session
+            from silver.int_events_validated
+            where source_system = 'retailrocket'
+        )
+        where next_at between event_at + interval 31 minutes and event_at + interval 59 minutes
+        order by user_id, event_at
+        limit 1
+        """
+    ).first()
+    assert gap is not None and gap.user_session_id != gap.next_session
+    kept = {
+        source: spark.table(f"silver.stg_{source}__events")
+        .where("duplicate_rank = 1 and source_file_name not like '%defect%' and source_file_name != 'events.csv'")
+        .orderBy("event_at")
+        .first()
+        .raw_line
+        for source in ("rees46", "retailrocket")
+    }
+    landing = lakehouse_paths().landing
+    (landing / "rees46" / "redelivered.csv").write_text(
+        "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n"
+        + kept["rees46"]
+        + "\n"
+    )
+    (landing / "retailrocket" / "events_late.csv").write_text(
+        "timestamp,visitorid,event,itemid,transactionid\n"
+        + kept["retailrocket"]
+        + "\n"
+        + f"{gap.mid_ms},{gap.source_user_id},view,{gap.source_product_id},\n"
+    )
+    valid_before = spark.table("silver.int_events_validated").count()
+    run_dbt("build", "--select", SILVER_EVENTS, "--indirect-selection", "cautious")
+
+    duplicates = spark.table("silver.int_events_duplicates").where(
+        "source_file_name in ('redelivered.csv', 'events_late.csv')"
+    )
+    assert sorted((r.source_system, r.duplicate_rank) for r in duplicates.collect()) == [
+        ("rees46", 2),
+        ("retailrocket", 2),
+    ]
+    assert spark.table("silver.int_events_validated").count() == valid_before + 1
+    sessions = {
+        r.user_session_id
+        for r in spark.table("silver.int_events_validated")
+        .where(f"user_id = '{gap.user_id}'")
+        .where(f"unix_millis(event_at) between {gap.at_ms} and {gap.next_ms}")
+        .collect()
+    }
+    assert len(sessions) == 1  # the earlier events of both sessions now share one
+
+    silver = ("silver",)
+    tables = set(INCREMENTAL_SILVER.split())
+    incremental = {k: v for k, v in fingerprints(spark, silver).items() if k.split(".")[1] in tables}
+    run_dbt("run", "--full-refresh", "--select", INCREMENTAL_SILVER)
+    rebuilt = {k: v for k, v in fingerprints(spark, silver).items() if k.split(".")[1] in tables}
+    assert len(incremental) == 5
+    assert incremental == rebuilt
+
+
 def test_catalog_changes_become_product_versions(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
     """SCD2: a later catalog file with a new price closes the product's version and opens a new one."""
     import json

@@ -14,6 +14,7 @@ from lakehouse_ml.features import (
     FEATURES,
     KEY_COLUMNS,
     LABEL,
+    FeatureContractError,
     check_contract,
     feature_matrix,
     stratified_sample,
@@ -61,6 +62,36 @@ def _permutation_importance(model: object, x: pd.DataFrame, y: np.ndarray, seed:
     return result.importances_mean
 
 
+def collect_training_pairs(mart, max_train_rows: int = 0, valid_days: int = 1) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The labelled pairs ``run_training`` needs, drawn from the Spark feature mart without collecting it.
+
+    Only the model's columns are read. Validation snapshots (the last ``valid_days`` labelled dates) come
+    whole; when the training snapshots hold more than ``max_train_rows`` pairs, a deterministic hash of
+    the pair key keeps about 5% more than that share, and ``run_training``'s stratified sample trims it
+    to exactly ``max_train_rows``. So the driver receives at most ~1.05 x ``max_train_rows`` + validation
+    rows, whatever the mart's size, and the same mart gives the same rows on any cluster layout.
+    """
+    from pyspark.sql import functions as F
+
+    labelled = mart.where("is_label_complete").select(*KEY_COLUMNS, *FEATURES, LABEL)
+    dates = sorted(r[0] for r in labelled.select("as_of_date").distinct().collect())
+    if len(dates) < valid_days + 1:
+        raise FeatureContractError(
+            f"need at least {valid_days + 1} labelled snapshot dates for a time split, got {len(dates)}"
+        )
+    first_valid = dates[-valid_days]
+    train = labelled.where(F.col("as_of_date") < F.lit(first_valid))
+    available = train.count() if max_train_rows > 0 else 0
+    if available > max_train_rows > 0:
+        buckets = 1_000_000
+        keep = int(buckets * min(1.0, 1.05 * max_train_rows / available)) + 1
+        bucket = F.pmod(F.xxhash64("as_of_date", "user_id", "product_id", F.lit(7)), F.lit(buckets))
+        train = train.where(bucket < keep)
+    frame = train.unionByName(labelled.where(F.col("as_of_date") >= F.lit(first_valid))).toPandas()
+    frame.attrs["n_train_available"] = available
+    return frame
+
+
 def run_training(
     features: pd.DataFrame,
     model_name: str,
@@ -76,11 +107,12 @@ def run_training(
     the run.
     """
     check_contract(features)
+    in_mart = features.attrs.get("n_train_available")  # rows drawn in Spark already (collect_training_pairs)
     # a stable row order makes the run reproducible: Spark returns rows in no particular order, and the
     # model's early-stopping holdout is drawn by position
     features = features.sort_values(KEY_COLUMNS, kind="stable").reset_index(drop=True)
     train, valid = time_split(features)
-    available = len(train)
+    available = int(in_mart or len(train))
     train = stratified_sample(train, max_train_rows)
     result = train_model(train, valid)
     result.extra["n_train_available"] = available

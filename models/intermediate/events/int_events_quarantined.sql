@@ -1,10 +1,12 @@
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns') }}
+
 -- Silver quarantine: event rows of every source that broke a validation rule, with the reason and
--- their raw values.
+-- their raw values. Incremental: each run appends the rows of the batches delivered since the last.
 
 with events as (
 
     select * from {{ ref('int_events_unioned') }}
-    where quarantine_reason is not null
+    where quarantine_reason is not null and {{ delivered_since_last_run() }}
 
 ),
 

@@ -1,3 +1,41 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='event_id',
+        on_schema_change='append_new_columns',
+        liquid_clustered_by=databricks_only(['event_date']),
+        partition_by=local_only(['event_date']),
+        tblproperties=large_table_properties(),
+    )
+}}
+
+{%- set columns = [
+    'event_id',
+    'source_system',
+    'event_at',
+    'event_date',
+    'event_type',
+    'user_id',
+    'product_id',
+    'source_user_id',
+    'source_product_id',
+    'category_id',
+    'category_code',
+    'category_level_1',
+    'category_level_2',
+    'category_level_3',
+    'brand',
+    'price',
+    'user_session_id',
+    'is_session_derived',
+    'transaction_id',
+    'extra_columns',
+    'source_file_name',
+    'batch_id',
+    'ingested_at',
+] -%}
+
 -- Silver: valid events of every source in one canonical shape, one row per
 -- (source, user, product, event type, second).
 -- * Exact duplicates and the same event repeated within one second collapse to the earliest delivered
@@ -6,11 +44,17 @@
 --   item properties, and a category code built from the category tree (the path of category ids).
 -- * Events delivered without a session id get one derived from the user's activity: a new session
 --   starts after `session_inactivity_minutes` without an event.
+-- Incremental: a run reads only the batches delivered since the last (staging ranks a re-delivered event
+-- after the copy already kept, so rank 1 is always a new event) and merges on event_id. Sessions are
+-- derived again for the users the new batch touches, over their whole sessionless history, and their
+-- earlier events are rewritten where their session changed (a late event can join or split sessions).
+-- Earlier events keep the item price and category they were enriched with; `--full-refresh` re-derives
+-- them from the current item history.
 
 with unioned as (
 
     select * from {{ ref('int_events_unioned') }}
-    where quarantine_reason is null and duplicate_rank = 1
+    where quarantine_reason is null and duplicate_rank = 1 and {{ delivered_since_last_run() }}
 
 ),
 
@@ -64,53 +108,7 @@ events as (
 
 ),
 
-sessionless as (
-
-    select
-        *,
-        coalesce(
-            event_at > lag(event_at) over (partition by source_system, user_id order by event_at)
-            + make_interval(0, 0, 0, 0, 0, {{ var('session_inactivity_minutes') | int }}, 0),
-            true
-        ) as starts_session
-    from events
-    where user_session_id is null
-
-),
-
-sessionised as (
-
-    select
-        *,
-        max(case when starts_session then event_at end) over (
-            partition by source_system, user_id
-            order by event_at
-            rows between unbounded preceding and current row
-        ) as session_started_at
-    from sessionless
-
-),
-
-with_sessions as (
-
-    select
-        * except (user_session_id),
-        user_session_id,
-        false as is_session_derived
-    from events
-    where user_session_id is not null
-
-    union all
-
-    select
-        * except (user_session_id, starts_session, session_started_at),
-        concat_ws('-', 'derived', user_id, cast(unix_timestamp(session_started_at) as string)) as user_session_id,
-        true as is_session_derived
-    from sessionised
-
-),
-
-final as (
+new_events as (
 
     select
         sha2(concat_ws('|', source_system, user_id, product_id, event_type, cast(event_at as string)), 256)
@@ -131,12 +129,93 @@ final as (
         brand,
         price,
         user_session_id,
-        is_session_derived,
+        user_session_id is null as is_session_derived,
         transaction_id,
         extra_columns,
         source_file_name,
-        batch_id
-    from with_sessions
+        batch_id,
+        ingested_at,
+        cast(null as string) as session_before
+    from events
+
+),
+
+to_sessionise as (
+
+    select
+        {% for column in columns if column != 'user_session_id' -%}
+            {{ column }},
+        {% endfor -%}
+        user_session_id,
+        session_before
+    from new_events
+    where is_session_derived
+    {%- if is_incremental() %}
+
+        union all
+
+        -- the earlier sessionless events of the users this batch touches
+        select
+            {% for column in columns if column != 'user_session_id' -%}
+                this_run.{{ column }},
+            {% endfor -%}
+            cast(null as string) as user_session_id,
+            this_run.user_session_id as session_before
+        from {{ this }} as this_run
+        where
+            is_session_derived
+            and exists (
+                select 1 from new_events
+                where
+                    new_events.is_session_derived
+                    and new_events.source_system = this_run.source_system
+                    and new_events.user_id = this_run.user_id
+            )
+    {%- endif %}
+
+),
+
+session_starts as (
+
+    select
+        *,
+        coalesce(
+            event_at > lag(event_at) over (partition by source_system, user_id order by event_at)
+            + make_interval(0, 0, 0, 0, 0, {{ var('session_inactivity_minutes') | int }}, 0),
+            true
+        ) as starts_session
+    from to_sessionise
+
+),
+
+sessionised as (
+
+    select
+        * except (user_session_id, starts_session),
+        concat_ws(
+            '-',
+            'derived',
+            user_id,
+            cast(unix_timestamp(max(case when starts_session then event_at end) over (
+                partition by source_system, user_id
+                order by event_at
+                rows between unbounded preceding and current row
+            )) as string)
+        ) as user_session_id
+    from session_starts
+
+),
+
+final as (
+
+    select {{ columns | join(', ') }} from new_events
+    where not is_session_derived
+
+    union all
+
+    -- new events, and earlier ones whose session changed
+    select {{ columns | join(', ') }} from sessionised
+    where session_before is null or session_before != user_session_id
 
 )
 

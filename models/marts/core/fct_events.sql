@@ -5,6 +5,7 @@
         unique_key='event_id',
         on_schema_change='append_new_columns',
         liquid_clustered_by=databricks_only(['event_date', 'event_type']),
+        partition_by=local_only(['event_date']),
         tblproperties=large_table_properties(),
     )
 }}

@@ -1,9 +1,26 @@
 {%- set lookback = var('feature_lookback_days') | int -%}
 {%- set horizon = var('label_horizon_days') | int -%}
+{#- an incremental run recomputes the snapshots whose features or labels the events fct_events may have
+    changed can reach: from (newest snapshot here) - horizon - fct_events_lookback_days on -#}
+{%- set recompute_days = horizon + var('fct_events_lookback_days') | int -%}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['as_of_date', 'user_id', 'product_id'],
+        liquid_clustered_by=databricks_only(['as_of_date']),
+        partition_by=local_only(['as_of_date']),
+        on_schema_change='fail',
+    )
+}}
 -- ML feature mart: one row per (as_of_date, user, product) candidate pair.
 -- Point in time: every feature uses events with event_date < as_of_date only (strictly before), inside
 -- the lookback window; the label `converted` looks only at [as_of_date, as_of_date + horizon).
 -- Candidates: pairs with at least one interaction in the lookback window.
+-- Incremental (merge on the snapshot grain): a run recomputes only the snapshots from
+-- {{ recompute_days }} days before the newest one here (their labels or features can have changed:
+-- fct_events merges the last `fct_events_lookback_days` days) plus the new ones, reading only the events
+-- their windows need. Events only ever add to a snapshot, so no row of it has to be removed.
 
 with events as (
 
@@ -15,7 +32,8 @@ bounds as (
 
     select
         min(event_date) as first_event_date,
-        max(event_date) as last_event_date
+        max(event_date) as last_event_date,
+        date_add(min(event_date), {{ var('min_history_days') | int }}) as first_snapshot
     from events
 
 ),
@@ -25,12 +43,31 @@ snapshots as (
     select
         explode(
             sequence(
-                date_add(first_event_date, {{ var('min_history_days') | int }}),
+                {% if is_incremental() -%}
+                    greatest(
+                        first_snapshot,
+                        (
+                            select date_sub(max(this_run.as_of_date), {{ recompute_days }})
+                            from {{ this }} as this_run
+                        )
+                    ),
+                {%- else -%}
+                    first_snapshot,
+                {%- endif %}
                 date_add(last_event_date, 1),
                 interval 1 day
             )
         ) as as_of_date
     from bounds
+
+),
+
+window_events as (
+
+    -- the events the snapshots' lookback windows and label horizons need
+    select events.*
+    from events
+    where events.event_date >= (select date_sub(min(snapshots.as_of_date), {{ lookback }}) from snapshots)
 
 ),
 
@@ -51,50 +88,62 @@ daily_pairs as (
         max(event_at) as last_event_at,
         max_by(price, event_at) as last_price,
         max(coalesce(category_level_1, '(unknown)')) as category_level_1
-    from events
+    from window_events
     group by user_id, product_id, event_date
 
 ),
 
 pair_history as (
 
-    -- fan-out by design: each daily pair row joins every snapshot whose lookback window holds it
-    -- (at most {{ lookback }} snapshots); the grain is restored by the group by in pair_features
+    -- fan-out by design: each daily pair row goes to every snapshot whose lookback window holds it (the
+    -- {{ lookback }} days after its event day, up to the last snapshot); pair_features restores the grain.
+    -- An equi-join on the exploded dates instead of a range join against the snapshot list.
     select
-        snapshots.as_of_date,
         daily_pairs.*,
-        datediff(snapshots.as_of_date, daily_pairs.event_date) as days_before
+        explode(
+            sequence(
+                date_add(daily_pairs.event_date, 1),
+                least(date_add(daily_pairs.event_date, {{ lookback }}), date_add(bounds.last_event_date, 1)),
+                interval 1 day
+            )
+        ) as as_of_date
     from daily_pairs
-    inner join snapshots
-        on
-            daily_pairs.event_date < snapshots.as_of_date
-            and daily_pairs.event_date >= date_sub(snapshots.as_of_date, {{ lookback }})
+    cross join bounds
 
 ),
 
 pair_features as (
 
+    -- the one pass over the fan-out; the user, product and category aggregates below are computed from
+    -- this pair grain (a pair counts in the top-level category of its latest interaction)
     select
-        as_of_date,
-        user_id,
-        product_id,
-        sum(interaction_score) as interaction_score,
-        max(funnel_stage) as funnel_depth,
-        sum(views) as views_30d,
-        sum(case when days_before <= 7 then views else 0 end) as views_7d,
-        sum(case when days_before = 1 then views else 0 end) as views_1d,
-        sum(carts) as carts_30d,
-        sum(removes) as removes_30d,
-        sum(purchases) as purchases_30d,
-        sum(sessions) as sessions_with_item_30d,
-        min(days_before) as days_since_last_interaction,
+        pair_history.as_of_date,
+        pair_history.user_id,
+        pair_history.product_id,
+        sum(pair_history.interaction_score) as interaction_score,
+        max(pair_history.funnel_stage) as funnel_depth,
+        sum(pair_history.views) as views_30d,
+        sum(
+            case when datediff(pair_history.as_of_date, pair_history.event_date) <= 7 then pair_history.views else 0 end
+        ) as views_7d,
+        sum(
+            case when datediff(pair_history.as_of_date, pair_history.event_date) = 1 then pair_history.views else 0 end
+        ) as views_1d,
+        sum(pair_history.carts) as carts_30d,
+        sum(pair_history.removes) as removes_30d,
+        sum(pair_history.purchases) as purchases_30d,
+        sum(pair_history.sessions) as sessions_with_item_30d,
+        min(datediff(pair_history.as_of_date, pair_history.event_date)) as days_since_last_interaction,
         count(*) as active_days_30d,
-        (unix_timestamp(cast(as_of_date as timestamp)) - unix_timestamp(max(last_view_at))) / 3600.0
-            as hours_since_last_view,
-        hour(max(last_event_at)) as last_interaction_hour,
-        max(category_level_1) as category_level_1
+        (unix_timestamp(cast(pair_history.as_of_date as timestamp)) - unix_timestamp(max(pair_history.last_view_at)))
+        / 3600.0 as hours_since_last_view,
+        max(pair_history.last_event_at) as last_event_at,
+        max_by(pair_history.last_price, pair_history.last_event_at) as last_price,
+        max_by(pair_history.category_level_1, pair_history.last_event_at) as category_level_1
     from pair_history
-    group by as_of_date, user_id, product_id
+    inner join snapshots
+        on pair_history.as_of_date = snapshots.as_of_date
+    group by pair_history.as_of_date, pair_history.user_id, pair_history.product_id
 
 ),
 
@@ -103,11 +152,11 @@ user_features as (
     select
         as_of_date,
         user_id,
-        sum(views) as user_views_30d,
-        sum(carts) as user_carts_30d,
-        sum(purchases) as user_purchases_30d,
-        count(distinct product_id) as user_products_30d
-    from pair_history
+        sum(views_30d) as user_views_30d,
+        sum(carts_30d) as user_carts_30d,
+        sum(purchases_30d) as user_purchases_30d,
+        count(*) as user_products_30d
+    from pair_features
     group by as_of_date, user_id
 
 ),
@@ -118,8 +167,8 @@ user_category_features as (
         as_of_date,
         user_id,
         category_level_1,
-        sum(views) as user_category_views_30d
-    from pair_history
+        sum(views_30d) as user_category_views_30d
+    from pair_features
     group by as_of_date, user_id, category_level_1
 
 ),
@@ -129,13 +178,13 @@ product_features as (
     select
         as_of_date,
         product_id,
-        max(category_level_1) as category_level_1,
-        count(distinct user_id) as product_users_30d,
-        sum(views) as product_views_30d,
-        sum(purchases) as product_purchases_30d,
+        max_by(category_level_1, last_event_at) as category_level_1,
+        count(*) as product_users_30d,
+        sum(views_30d) as product_views_30d,
+        sum(purchases_30d) as product_purchases_30d,
         -- the product's price at its latest event before the snapshot
         max_by(last_price, last_event_at) as product_price
-    from pair_history
+    from pair_features
     group by as_of_date, product_id
 
 ),
@@ -192,7 +241,7 @@ final as (
         pair_features.days_since_last_interaction,
         pair_features.active_days_30d,
         pair_features.hours_since_last_view,
-        pair_features.last_interaction_hour,
+        hour(pair_features.last_event_at) as last_interaction_hour,
         weekday(pair_features.as_of_date) + 1 as as_of_weekday,
         user_category_features.user_category_views_30d,
         user_category_features.user_category_views_30d

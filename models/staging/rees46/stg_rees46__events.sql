@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns') }}
+{%- set duplicate_key = ['source_system', 'user_id', 'product_id', 'event_type', 'event_at'] -%}
 {%- set columns = [
     'event_time', 'event_type', 'product_id', 'category_id', 'category_code',
     'brand', 'price', 'user_id', 'user_session',
@@ -23,6 +25,7 @@
 with bronze as (
 
     select * from {{ ref('brz_rees46__events') }}
+    where {{ delivered_since_last_run() }}
 
 ),
 
@@ -99,15 +102,29 @@ validated as (
 
 ),
 
+{% if is_incremental() -%}
+    delivered as (
+
+        -- valid rows of earlier batches, per duplicate key of this batch (see macros/incremental.sql)
+        {{ staged_deliveries(duplicate_key, 'validated') }}
+
+    ),
+{%- endif %}
+
 ranked as (
 
     select
-        *,
+        validated.*,
         row_number() over (
-            partition by quarantine_reason is null, source_system, user_id, product_id, event_type, event_at
-            order by ingested_at, source_file_name, raw_line
-        ) as rank_in_key
+            partition by validated.quarantine_reason is null, {{ duplicate_key | join(', ') }}
+            order by validated.ingested_at, validated.source_file_name, validated.raw_line
+        ){% if is_incremental() %} + coalesce(delivered.rows_delivered, 0){% endif %} as rank_in_key
     from validated
+    {%- if is_incremental() %}
+    -- many-to-one: delivered has one row per key
+    left join delivered
+        on validated.quarantine_reason is null and {{ staged_deliveries_match(duplicate_key) }}
+    {%- endif %}
 
 ),
 

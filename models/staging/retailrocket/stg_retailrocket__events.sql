@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns') }}
+{%- set duplicate_key = ['user_id', 'product_id', 'event_type', "date_trunc('second', event_at)"] -%}
 {%- set columns = ['timestamp', 'visitorid', 'event', 'itemid', 'transactionid'] -%}
 {%- set required = ['timestamp', 'visitorid', 'event', 'itemid'] -%}
 {#- header names accepted for a renamed column (after normalisation: lower case, `_` separators) -#}
@@ -17,6 +19,7 @@
 with bronze as (
 
     select * from {{ ref('brz_retailrocket__events') }}
+    where {{ delivered_since_last_run() }}
 
 ),
 
@@ -91,16 +94,29 @@ validated as (
 
 ),
 
+{% if is_incremental() -%}
+    delivered as (
+
+        -- valid rows of earlier batches, per duplicate key of this batch (see macros/incremental.sql)
+        {{ staged_deliveries(duplicate_key, 'validated') }}
+
+    ),
+{%- endif %}
+
 ranked as (
 
     select
-        *,
+        validated.*,
         row_number() over (
-            partition by
-                quarantine_reason is null, user_id, product_id, event_type, date_trunc('second', event_at)
-            order by ingested_at, source_file_name, raw_line
-        ) as rank_in_key
+            partition by validated.quarantine_reason is null, {{ duplicate_key | join(', ') }}
+            order by validated.ingested_at, validated.source_file_name, validated.raw_line
+        ){% if is_incremental() %} + coalesce(delivered.rows_delivered, 0){% endif %} as rank_in_key
     from validated
+    {%- if is_incremental() %}
+    -- many-to-one: delivered has one row per key
+    left join delivered
+        on validated.quarantine_reason is null and {{ staged_deliveries_match(duplicate_key) }}
+    {%- endif %}
 
 ),
 
