@@ -123,7 +123,7 @@ def spark_conf(paths: LakehousePaths | None = None, driver_jars: list[Path] | No
         # Python workers (pandas UDFs, MLflow's Spark UDF) use this interpreter, i.e. the project's venv
         "spark.pyspark.python": env("PYSPARK_PYTHON", sys.executable),
         "spark.driver.memory": env("LAKEHOUSE_DRIVER_MEMORY", "4g"),
-        # the training model collects its (Spark-side sampled) pairs: ~1.05M training rows plus the validation snapshot, 29 columns, via Arrow
+        # the training model collects its Spark-side sample via Arrow: ~1.05M training pairs + validation
         "spark.driver.maxResultSize": env("LAKEHOUSE_MAX_RESULT_SIZE", "2g"),
         "spark.driver.extraJavaOptions": java_opts,
         "spark.sql.shuffle.partitions": env("LAKEHOUSE_SHUFFLE_PARTITIONS", "4"),
