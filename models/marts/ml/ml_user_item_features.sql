@@ -71,25 +71,46 @@ window_events as (
 
 ),
 
+category_names as (
+
+    select distinct coalesce(category_level_1, '(unknown)') as category_level_1
+    from window_events
+
+),
+
+categories as (
+
+    -- the top-level categories as small integer keys: the aggregates below then keep fixed-width buffers,
+    -- which Spark hash-aggregates (a string in an aggregation buffer makes it sort every group instead)
+    select
+        category_level_1,
+        dense_rank() over (order by category_level_1) as category_key
+    from category_names
+
+),
+
 daily_pairs as (
 
     select
-        user_id,
-        product_id,
-        event_date,
-        sum(case when event_type = 'view' then 1 else 0 end) as views,
-        sum(case when event_type = 'cart' then 1 else 0 end) as carts,
-        sum(case when event_type = 'remove_from_cart' then 1 else 0 end) as removes,
-        sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
-        sum(interaction_weight) as interaction_score,
-        max(funnel_stage) as funnel_stage,
-        count(distinct user_session_id) as sessions,
-        max(case when event_type = 'view' then event_at end) as last_view_at,
-        max(event_at) as last_event_at,
-        max_by(price, event_at) as last_price,
-        max(coalesce(category_level_1, '(unknown)')) as category_level_1
+        window_events.user_id,
+        window_events.product_id,
+        window_events.event_date,
+        sum(case when window_events.event_type = 'view' then 1 else 0 end) as views,
+        sum(case when window_events.event_type = 'cart' then 1 else 0 end) as carts,
+        sum(case when window_events.event_type = 'remove_from_cart' then 1 else 0 end) as removes,
+        sum(case when window_events.event_type = 'purchase' then 1 else 0 end) as purchases,
+        sum(window_events.interaction_weight) as interaction_score,
+        max(window_events.funnel_stage) as funnel_stage,
+        count(distinct window_events.user_session_id) as sessions,
+        max(case when window_events.event_type = 'view' then window_events.event_at end) as last_view_at,
+        max(window_events.event_at) as last_event_at,
+        max_by(window_events.price, window_events.event_at) as last_price,
+        max_by(categories.category_key, window_events.event_at) as category_key
     from window_events
-    group by user_id, product_id, event_date
+    -- many-to-one: one key per category name
+    inner join categories
+        on coalesce(window_events.category_level_1, '(unknown)') = categories.category_level_1
+    group by window_events.user_id, window_events.product_id, window_events.event_date
 
 ),
 
@@ -139,7 +160,7 @@ pair_features as (
         / 3600.0 as hours_since_last_view,
         max(pair_history.last_event_at) as last_event_at,
         max_by(pair_history.last_price, pair_history.last_event_at) as last_price,
-        max_by(pair_history.category_level_1, pair_history.last_event_at) as category_level_1
+        max_by(pair_history.category_key, pair_history.last_event_at) as category_key
     from pair_history
     inner join snapshots
         on pair_history.as_of_date = snapshots.as_of_date
@@ -147,29 +168,22 @@ pair_features as (
 
 ),
 
-user_features as (
+pair_scopes as (
 
+    -- the user and user-category aggregates as windows over the one pair stream: both partitionings share
+    -- one shuffle on (as_of_date, user_id), where separate group-bys joined back would recompute the fan-out
+    -- and shuffle it again for each join
     select
-        as_of_date,
-        user_id,
-        sum(views_30d) as user_views_30d,
-        sum(carts_30d) as user_carts_30d,
-        sum(purchases_30d) as user_purchases_30d,
-        count(*) as user_products_30d
+        pair_features.*,
+        sum(pair_features.views_30d) over by_user as user_views_30d,
+        sum(pair_features.carts_30d) over by_user as user_carts_30d,
+        sum(pair_features.purchases_30d) over by_user as user_purchases_30d,
+        count(*) over by_user as user_products_30d,
+        sum(pair_features.views_30d) over (
+            partition by pair_features.as_of_date, pair_features.user_id, pair_features.category_key
+        ) as user_category_views_30d
     from pair_features
-    group by as_of_date, user_id
-
-),
-
-user_category_features as (
-
-    select
-        as_of_date,
-        user_id,
-        category_level_1,
-        sum(views_30d) as user_category_views_30d
-    from pair_features
-    group by as_of_date, user_id, category_level_1
+    window by_user as (partition by pair_features.as_of_date, pair_features.user_id)
 
 ),
 
@@ -178,7 +192,7 @@ product_features as (
     select
         as_of_date,
         product_id,
-        max_by(category_level_1, last_event_at) as category_level_1,
+        max_by(category_key, last_event_at) as category_key,
         count(*) as product_users_30d,
         sum(views_30d) as product_views_30d,
         sum(purchases_30d) as product_purchases_30d,
@@ -193,10 +207,10 @@ category_prices as (
 
     select
         as_of_date,
-        category_level_1,
+        category_key,
         percentile_approx(product_price, 0.5) as category_median_price
     from product_features
-    group by as_of_date, category_level_1
+    group by as_of_date, category_key
 
 ),
 
@@ -220,70 +234,61 @@ labels as (
 final as (
 
     select
-        pair_features.as_of_date,
-        pair_features.user_id,
-        pair_features.product_id,
-        pair_features.interaction_score,
-        pair_features.funnel_depth,
+        pair_scopes.as_of_date,
+        pair_scopes.user_id,
+        pair_scopes.product_id,
+        pair_scopes.interaction_score,
+        pair_scopes.funnel_depth,
         case
-            when pair_features.interaction_score >= {{ var('engagement_high_min', 8) }} then 3
-            when pair_features.interaction_score >= {{ var('engagement_medium_min', 3) }} then 2
-            when pair_features.interaction_score >= 1 then 1
+            when pair_scopes.interaction_score >= {{ var('engagement_high_min', 8) }} then 3
+            when pair_scopes.interaction_score >= {{ var('engagement_medium_min', 3) }} then 2
+            when pair_scopes.interaction_score >= 1 then 1
             else 0
         end as engagement_score,
-        pair_features.views_30d,
-        pair_features.views_7d,
-        pair_features.views_1d,
-        pair_features.carts_30d,
-        pair_features.removes_30d,
-        pair_features.purchases_30d,
-        pair_features.sessions_with_item_30d,
-        pair_features.days_since_last_interaction,
-        pair_features.active_days_30d,
-        pair_features.hours_since_last_view,
-        hour(pair_features.last_event_at) as last_interaction_hour,
-        weekday(pair_features.as_of_date) + 1 as as_of_weekday,
-        user_category_features.user_category_views_30d,
-        user_category_features.user_category_views_30d
-        / nullif(user_features.user_views_30d, 0) as user_category_share_30d,
+        pair_scopes.views_30d,
+        pair_scopes.views_7d,
+        pair_scopes.views_1d,
+        pair_scopes.carts_30d,
+        pair_scopes.removes_30d,
+        pair_scopes.purchases_30d,
+        pair_scopes.sessions_with_item_30d,
+        pair_scopes.days_since_last_interaction,
+        pair_scopes.active_days_30d,
+        pair_scopes.hours_since_last_view,
+        hour(pair_scopes.last_event_at) as last_interaction_hour,
+        weekday(pair_scopes.as_of_date) + 1 as as_of_weekday,
+        pair_scopes.user_category_views_30d,
+        pair_scopes.user_category_views_30d
+        / nullif(pair_scopes.user_views_30d, 0) as user_category_share_30d,
         product_features.product_price / nullif(category_prices.category_median_price, 0)
             as price_to_category_median,
-        user_features.user_views_30d,
-        user_features.user_carts_30d,
-        user_features.user_purchases_30d,
-        user_features.user_products_30d,
-        user_features.user_purchases_30d / nullif(user_features.user_views_30d, 0) as user_conversion_rate_30d,
+        pair_scopes.user_views_30d,
+        pair_scopes.user_carts_30d,
+        pair_scopes.user_purchases_30d,
+        pair_scopes.user_products_30d,
+        pair_scopes.user_purchases_30d / nullif(pair_scopes.user_views_30d, 0) as user_conversion_rate_30d,
         product_features.product_users_30d,
         product_features.product_views_30d,
         product_features.product_purchases_30d,
         product_features.product_purchases_30d
         / nullif(product_features.product_views_30d, 0) as product_conversion_rate_30d,
         coalesce(labels.purchases_in_horizon, 0) > 0 as converted,
-        date_add(pair_features.as_of_date, {{ horizon - 1 }}) <= bounds.last_event_date as is_label_complete
-    from pair_features
+        date_add(pair_scopes.as_of_date, {{ horizon - 1 }}) <= bounds.last_event_date as is_label_complete
+    from pair_scopes
     -- each join below is many-to-one on the snapshot grain: no fan-out
-    inner join user_features
-        on
-            pair_features.as_of_date = user_features.as_of_date
-            and pair_features.user_id = user_features.user_id
     inner join product_features
         on
-            pair_features.as_of_date = product_features.as_of_date
-            and pair_features.product_id = product_features.product_id
-    inner join user_category_features
-        on
-            pair_features.as_of_date = user_category_features.as_of_date
-            and pair_features.user_id = user_category_features.user_id
-            and pair_features.category_level_1 = user_category_features.category_level_1
+            pair_scopes.as_of_date = product_features.as_of_date
+            and pair_scopes.product_id = product_features.product_id
     inner join category_prices
         on
             product_features.as_of_date = category_prices.as_of_date
-            and product_features.category_level_1 = category_prices.category_level_1
+            and product_features.category_key = category_prices.category_key
     left join labels
         on
-            pair_features.as_of_date = labels.as_of_date
-            and pair_features.user_id = labels.user_id
-            and pair_features.product_id = labels.product_id
+            pair_scopes.as_of_date = labels.as_of_date
+            and pair_scopes.user_id = labels.user_id
+            and pair_scopes.product_id = labels.product_id
     cross join bounds
 
 )
