@@ -129,6 +129,9 @@ def spark_conf(paths: LakehousePaths | None = None, driver_jars: list[Path] | No
         "spark.sql.shuffle.partitions": env("LAKEHOUSE_SHUFFLE_PARTITIONS", "4"),
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        # AQE broadcasts a join side up to this size (measured at run time): the feature mart's per-product
+        # and label sides then join its pair stream without shuffling it (Spark's default is 10 MB)
+        "spark.sql.adaptive.autoBroadcastJoinThreshold": env("LAKEHOUSE_BROADCAST_THRESHOLD", "64MB"),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.sources.default": "delta",
         "spark.sql.warehouse.dir": str(paths.warehouse),
