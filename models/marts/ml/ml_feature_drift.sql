@@ -13,22 +13,25 @@ with features as (
 
 ),
 
-runs as (
-
-    select
-        model_version,
-        train_from,
-        train_to
-    from {{ ref('ml_conversion_training_runs') }}
-
-),
-
 scored_snapshots as (
 
     select distinct
         as_of_date,
         model_version
     from {{ ref('ml_conversion_predictions') }}
+
+),
+
+runs as (
+
+    -- only the versions that scored a snapshot: every run trains a new version, most never score, and
+    -- each run's training window would otherwise repeat the training values once more on every build
+    select
+        training_runs.model_version,
+        training_runs.train_from,
+        training_runs.train_to
+    from {{ ref('ml_conversion_training_runs') }} as training_runs
+    where training_runs.model_version in (select scored_snapshots.model_version from scored_snapshots)
 
 ),
 
