@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -174,9 +175,25 @@ def get_spark():  # type: ignore[no-untyped-def]
             builder = builder.config(key, value)
         spark = builder.getOrCreate()
         spark.sparkContext.setLogLevel(os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL", "ERROR"))
+        _quiet_hive_alter_handler(spark)
         # PySpark logs every failed query with its whole JVM stack trace; dbt already reports the error
         logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
         return spark
+
+
+def _quiet_hive_alter_handler(spark) -> None:  # type: ignore[no-untyped-def]
+    """Silence the Hive metastore's ERROR line on every replaced table.
+
+    Replacing a Delta table updates its metastore entry; the embedded Hive metastore first tries its own
+    (Hive-compatible) schema, logs ``ERROR HiveAlterHandler: Failed to alter table`` when that is refused,
+    and Spark then stores the entry in its own format, which succeeds. The line is not an error of the run.
+    """
+    jvm = spark.sparkContext._jvm
+    # a logging tweak never stops the session
+    with contextlib.suppress(Exception):
+        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+            "org.apache.hadoop.hive.metastore.HiveAlterHandler", jvm.org.apache.logging.log4j.Level.OFF
+        )
 
 
 def stop_spark() -> None:
