@@ -6,7 +6,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='merge',
+        incremental_strategy=databricks_only('merge') or 'insert_overwrite',
         unique_key=['as_of_date', 'user_id', 'product_id'],
         liquid_clustered_by=databricks_only(['as_of_date']),
         partition_by=local_only(['as_of_date']),
@@ -17,10 +17,14 @@
 -- Point in time: every feature uses events with event_date < as_of_date only (strictly before), inside
 -- the lookback window; the label `converted` looks only at [as_of_date, as_of_date + horizon).
 -- Candidates: pairs with at least one interaction in the lookback window.
--- Incremental (merge on the snapshot grain): a run recomputes only the snapshots from
--- {{ recompute_days }} days before the newest one here (their labels or features can have changed:
--- fct_events merges the last `fct_events_lookback_days` days) plus the new ones, reading only the events
--- their windows need. Events only ever add to a snapshot, so no row of it has to be removed.
+-- Incremental: a run recomputes only the snapshots from {{ recompute_days }} days before the newest one
+-- here (their labels or features can have changed: fct_events merges the last `fct_events_lookback_days`
+-- days) plus the new ones, reading only the events their windows need, and each recomputed snapshot
+-- replaces the stored one whole. Locally the table is partitioned by as_of_date and the run overwrites
+-- those partitions (dynamic partition overwrite: no join with the stored rows; a Delta merge would run
+-- this query twice, once to find the touched files and once to rewrite them). On Databricks the table is
+-- liquid-clustered, so it merges on the snapshot grain (events only add to a snapshot: no row of it has
+-- to be removed).
 
 with events as (
 
