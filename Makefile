@@ -12,7 +12,7 @@ export LAKEHOUSE_HOME ?= $(CURDIR)/.lakehouse
 help:
 	@echo "make demo   - install if needed, generate sample data, dbt build (SQL + Python models), docs, summary"
 	@echo "make test   - install if needed, lint (ruff, sqlfluff), Chromium if missing, pytest (incl. dbt build on a small sample, pages rendered in headless Chromium), dbt parse on both targets, bundle check, secret scan"
-	@echo "make bench  - the whole pipeline at 1M, 5M and 10M events (about an hour here), figures into BENCHMARKS.md"
+	@echo "make bench  - the whole pipeline at 1M, 5M and 10M events (hours here; 1M alone about 30 min), figures into BENCHMARKS.md"
 	@echo "make reliability - bad-input and fault scenarios on small data: where every row went"
 	@echo "make mlflow-ui | docs-serve | clean"
 
