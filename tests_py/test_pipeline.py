@@ -58,6 +58,7 @@ def test_every_table_is_delta_in_a_layer_schema(spark, built) -> None:  # type: 
         "ml.ml_targeting_daily",
         "ml.ml_conversion_monitoring",
         "ml.ml_feature_drift",
+        "ml.ml_feature_training_profile",
     }
     assert expected <= set(tables)
     assert {t.table_format for t in tables.values()} == {"delta"}
@@ -381,6 +382,12 @@ def test_monitoring_meets_predictions_with_their_labels(spark, built) -> None:  
     assert set(drift["as_of_date"]) == set(preds["as_of_date"])
     assert drift.groupby("as_of_date")["feature_name"].nunique().eq(7).all()
     assert (drift["psi"] >= 0).all()
+    # the reference: each scoring version profiled once, every bucket of every feature, shares adding to 1
+    profile = spark.table("ml.ml_feature_training_profile").toPandas()
+    assert set(profile["model_version"]) == set(preds["model_version"])
+    per_feature = profile.groupby(["model_version", "feature_name"])
+    assert per_feature["bucket"].apply(sorted).map(tuple).eq(tuple(range(-1, 10))).all()
+    assert per_feature["training_share"].sum().sub(1).abs().lt(1e-9).all()
 
 
 def _fingerprints(spark) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyped-def]

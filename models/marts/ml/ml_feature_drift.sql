@@ -1,15 +1,20 @@
-{%- set features = [
-    'interaction_score', 'views_30d', 'days_since_last_interaction', 'user_views_30d',
-    'user_conversion_rate_30d', 'product_views_30d', 'product_conversion_rate_30d',
-] -%}
+{%- set features = var('drift_features') -%}
 -- Population stability of key features: for each scored snapshot, the PSI of each feature against the
--- training snapshots of the model version that scored it. Buckets are the deciles of the training
--- values (nulls are a bucket of their own); PSI = sum((scored - training) * ln(scored / training)) over
--- buckets, with empty buckets counted as 0.0001. Rule of thumb: < 0.1 stable, 0.1-0.25 watch, > 0.25 shift.
+-- training profile of the model version that scored it (ml_feature_training_profile: buckets are the
+-- deciles of the training values, nulls a bucket of their own). PSI = sum((scored - training) *
+-- ln(scored / training)) over buckets, with empty buckets counted as 0.0001. Rule of thumb: < 0.1 stable,
+-- 0.1-0.25 watch, > 0.25 shift. Only the scored snapshots are read here; the training side is profiled
+-- once per version.
 
 with features as (
 
     select * from {{ ref('ml_user_item_features') }}
+
+),
+
+profile as (
+
+    select * from {{ ref('ml_feature_training_profile') }}
 
 ),
 
@@ -22,16 +27,15 @@ scored_snapshots as (
 
 ),
 
-runs as (
+edges as (
 
-    -- only the versions that scored a snapshot: every run trains a new version, most never score, and
-    -- each run's training window would otherwise repeat the training values once more on every build
+    -- one row per (model_version, feature_name): every bucket row of a feature carries the same edges
     select
-        training_runs.model_version,
-        training_runs.train_from,
-        training_runs.train_to
-    from {{ ref('ml_conversion_training_runs') }} as training_runs
-    where training_runs.model_version in (select scored_snapshots.model_version from scored_snapshots)
+        model_version,
+        feature_name,
+        decile_edges
+    from profile
+    where bucket = -1
 
 ),
 
@@ -46,93 +50,29 @@ long_values as (
             {%- endfor %}
         ) as (feature_name, feature_value)
     from features
-
-),
-
-training_values as (
-
-    select
-        runs.model_version,
-        long_values.feature_name,
-        long_values.feature_value
-    from long_values
-    -- one row per (run, value): a value belongs to each run whose training window holds its snapshot
-    inner join runs
-        on long_values.as_of_date between runs.train_from and runs.train_to
-
-),
-
-edges as (
-
-    select
-        model_version,
-        feature_name,
-        percentile_approx(feature_value, array(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) as decile_edges
-    from training_values
-    group by model_version, feature_name
-
-),
-
-scored_values as (
-
-    select
-        scored_snapshots.as_of_date,
-        scored_snapshots.model_version,
-        long_values.feature_name,
-        long_values.feature_value
-    from long_values
-    -- many-to-one: scored_snapshots is distinct on (as_of_date, model_version) and one version scores a date
-    inner join scored_snapshots
-        on long_values.as_of_date = scored_snapshots.as_of_date
-
-),
-
-training_bucketed as (
-
-    select
-        training_values.model_version,
-        training_values.feature_name,
-        case
-            when training_values.feature_value is null then -1
-            else size(filter(edges.decile_edges, edge -> edge < training_values.feature_value))
-        end as bucket
-    from training_values
-    -- many-to-one: edges has one row per (model_version, feature_name)
-    inner join edges
-        on
-            training_values.model_version = edges.model_version
-            and training_values.feature_name = edges.feature_name
+    where features.as_of_date in (select scored_snapshots.as_of_date from scored_snapshots)
 
 ),
 
 scored_bucketed as (
 
     select
-        scored_values.as_of_date,
-        scored_values.model_version,
-        scored_values.feature_name,
+        scored_snapshots.as_of_date,
+        scored_snapshots.model_version,
+        long_values.feature_name,
         case
-            when scored_values.feature_value is null then -1
-            else size(filter(edges.decile_edges, edge -> edge < scored_values.feature_value))
+            when long_values.feature_value is null then -1
+            else size(filter(edges.decile_edges, edge -> edge < long_values.feature_value))
         end as bucket
-    from scored_values
+    from long_values
+    -- many-to-one: scored_snapshots is distinct on (as_of_date, model_version) and one version scores a date
+    inner join scored_snapshots
+        on long_values.as_of_date = scored_snapshots.as_of_date
     -- many-to-one: edges has one row per (model_version, feature_name)
     inner join edges
         on
-            scored_values.model_version = edges.model_version
-            and scored_values.feature_name = edges.feature_name
-
-),
-
-training_shares as (
-
-    select
-        model_version,
-        feature_name,
-        bucket,
-        count(*) / sum(count(*)) over (partition by model_version, feature_name) as training_share
-    from training_bucketed
-    group by model_version, feature_name, bucket
+            scored_snapshots.model_version = edges.model_version
+            and long_values.feature_name = edges.feature_name
 
 ),
 
@@ -149,44 +89,28 @@ scored_shares as (
 
 ),
 
-all_buckets as (
+compared as (
 
-    -- every bucket (null bucket -1, deciles 0 to 9) of every feature of every scored snapshot, so a bucket
-    -- empty on one side still counts
+    -- every bucket of the version's profile (null bucket -1, deciles 0 to 9) for every snapshot it scored,
+    -- so a bucket empty on one side still counts
     select
         scored_snapshots.as_of_date,
         scored_snapshots.model_version,
-        edges.feature_name,
-        explode(sequence(-1, 9)) as bucket
-    from scored_snapshots
-    -- one row per feature of the version's training data (edges: one row per version and feature)
-    inner join edges
-        on scored_snapshots.model_version = edges.model_version
-
-),
-
-compared as (
-
-    select
-        all_buckets.as_of_date,
-        all_buckets.model_version,
-        all_buckets.feature_name,
-        all_buckets.bucket,
+        profile.feature_name,
+        profile.bucket,
         greatest(coalesce(scored_shares.scored_share, 0), 0.0001) as scored_share,
-        greatest(coalesce(training_shares.training_share, 0), 0.0001) as training_share
-    from all_buckets
-    -- at most one share per bucket on each side
-    left join training_shares
-        on
-            all_buckets.model_version = training_shares.model_version
-            and all_buckets.feature_name = training_shares.feature_name
-            and all_buckets.bucket = training_shares.bucket
+        greatest(profile.training_share, 0.0001) as training_share
+    from scored_snapshots
+    -- one row per bucket of each feature of the version's profile
+    inner join profile
+        on scored_snapshots.model_version = profile.model_version
+    -- at most one share per bucket
     left join scored_shares
         on
-            all_buckets.as_of_date = scored_shares.as_of_date
-            and all_buckets.model_version = scored_shares.model_version
-            and all_buckets.feature_name = scored_shares.feature_name
-            and all_buckets.bucket = scored_shares.bucket
+            scored_snapshots.as_of_date = scored_shares.as_of_date
+            and scored_snapshots.model_version = scored_shares.model_version
+            and profile.feature_name = scored_shares.feature_name
+            and profile.bucket = scored_shares.bucket
 
 ),
 
