@@ -1,4 +1,3 @@
-{%- set features = var('drift_features') -%}
 -- Population stability of key features: for each scored snapshot, the PSI of each feature against the
 -- training profile of the model version that scored it (ml_feature_training_profile: buckets are the
 -- deciles of the training values, nulls a bucket of their own). PSI = sum((scored - training) *
@@ -41,14 +40,7 @@ edges as (
 
 long_values as (
 
-    select
-        features.as_of_date,
-        stack(
-            {{ features | length }},
-            {%- for feature in features %}
-                '{{ feature }}', cast(features.{{ feature }} as double){{ ',' if not loop.last }}
-            {%- endfor %}
-        ) as (feature_name, feature_value)
+    select {{ drift_feature_values('features') }}
     from features
     where features.as_of_date in (select scored_snapshots.as_of_date from scored_snapshots)
 
@@ -60,10 +52,7 @@ scored_bucketed as (
         scored_snapshots.as_of_date,
         scored_snapshots.model_version,
         long_values.feature_name,
-        case
-            when long_values.feature_value is null then -1
-            else size(filter(edges.decile_edges, edge -> edge < long_values.feature_value))
-        end as bucket
+        {{ decile_bucket('long_values.feature_value', 'edges.decile_edges') }} as bucket
     from long_values
     -- many-to-one: scored_snapshots is distinct on (as_of_date, model_version) and one version scores a date
     inner join scored_snapshots

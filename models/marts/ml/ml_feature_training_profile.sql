@@ -1,4 +1,3 @@
-{%- set features = var('drift_features') -%}
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 -- The training profile of each model version that scored a snapshot, the reference of the drift check:
 -- per key feature, the deciles of its values over the version's training snapshots and the share of those
@@ -35,14 +34,7 @@ runs as (
 
 long_values as (
 
-    select
-        features.as_of_date,
-        stack(
-            {{ features | length }},
-            {%- for feature in features %}
-                '{{ feature }}', cast(features.{{ feature }} as double){{ ',' if not loop.last }}
-            {%- endfor %}
-        ) as (feature_name, feature_value)
+    select {{ drift_feature_values('features') }}
     from features
     -- only the snapshots some run trained on (the mart is partitioned or clustered by as_of_date)
     where
@@ -81,10 +73,7 @@ bucketed as (
     select
         training_values.model_version,
         training_values.feature_name,
-        case
-            when training_values.feature_value is null then -1
-            else size(filter(edges.decile_edges, edge -> edge < training_values.feature_value))
-        end as bucket
+        {{ decile_bucket('training_values.feature_value', 'edges.decile_edges') }} as bucket
     from training_values
     -- many-to-one: edges has one row per (model_version, feature_name)
     inner join edges
