@@ -168,3 +168,29 @@ def test_training_pairs_are_sampled_in_spark_with_validation_whole(spark) -> Non
     assert sorted(again["user_id"]) == sorted(got["user_id"])
     whole = collect_training_pairs(mart)  # no cap: every labelled row
     assert len(whole) == 8_000
+
+
+def test_results_travel_as_files_on_a_local_session_and_arrive_unchanged(spark, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The file route gives the frame ``toPandas`` gives (values, nulls, column order, dtypes) and leaves
+    no folder behind; a local session uses it, Databricks never does."""
+    import datetime as dt
+
+    from lakehouse_ml.pipeline import local_spill_dir, to_pandas
+
+    rows = [
+        (dt.date(2019, 10, 1 + i % 3), f"u{i}", i, float(i) / 7 if i % 5 else None, i % 2 == 0, i if i % 4 else None)
+        for i in range(500)
+    ]
+    sdf = spark.createDataFrame(
+        rows, "as_of_date date, user_id string, product_id bigint, score double, label boolean, n int"
+    ).repartition(3)
+    sdf = sdf.select("n", "label", "score", "product_id", "user_id", "as_of_date")  # not the creation order
+    expected = sdf.toPandas()
+    got = to_pandas(sdf, str(tmp_path))
+    pd.testing.assert_frame_equal(
+        got.sort_values("product_id").reset_index(drop=True), expected.sort_values("product_id").reset_index(drop=True)
+    )
+    assert list(tmp_path.iterdir()) == []  # the Parquet folder is removed
+    assert local_spill_dir(spark) is not None  # the test session runs a local master
+    monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "16.4")
+    assert local_spill_dir(spark) is None

@@ -45,6 +45,7 @@ def test_everything_lives_under_one_overridable_home(tmp_path: Path, monkeypatch
     assert paths.mlflow_tracking_uri == f"sqlite:///{tmp_path / 'lh' / 'mlflow' / 'mlflow.db'}"
     assert conf["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
     assert conf["spark.jars.packages"].startswith("io.delta:delta-spark_2.13:4.0")
+    assert "-XX:+ExitOnOutOfMemoryError" in conf["spark.driver.extraJavaOptions"]  # fail, never hang
 
 
 def test_session_is_delta_enabled_and_reused(spark) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import tempfile
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -62,6 +67,45 @@ def _permutation_importance(model: object, x: pd.DataFrame, y: np.ndarray, seed:
     return result.importances_mean
 
 
+def local_spill_dir(spark) -> str | None:  # type: ignore[no-untyped-def]
+    """Where a local Spark session can hand a result to this Python process as files, or None.
+
+    Only a ``local[...]`` master outside Databricks qualifies: there Spark's tasks and this process share
+    one file system. On a Databricks cluster (single-node ones run a local master too) results travel the
+    usual way, through the driver, which is sized for it.
+    """
+    if os.environ.get("DATABRICKS_RUNTIME_VERSION"):
+        return None
+    try:
+        master = spark.conf.get("spark.master", "")
+    except Exception:  # Spark Connect sessions do not expose it
+        return None
+    if not str(master).startswith("local"):
+        return None
+    return os.environ.get("LAKEHOUSE_SPILL_DIR") or tempfile.gettempdir()
+
+
+def to_pandas(sdf, spill_dir: str | None = None) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """A Spark DataFrame as pandas; through Parquet files in ``spill_dir`` when one is given.
+
+    ``toPandas`` gathers every Arrow batch in the driver JVM's heap before Python sees any: a million
+    sampled pairs with their validation snapshot ran a 4 GiB local driver out of heap (and Spark then
+    hung). Written as Parquet by the tasks and read back with pyarrow, the rows never enter the JVM heap;
+    the frame is the same (columns, order of columns, dtypes). The folder is removed afterwards.
+    """
+    if spill_dir is None:
+        return sdf.toPandas()
+    import pyarrow.parquet as pq
+
+    folder = Path(spill_dir) / f"lakehouse-collect-{uuid.uuid4().hex}"
+    try:
+        sdf.write.mode("overwrite").parquet(folder.as_uri())
+        table = pq.read_table(folder)  # the part files; Spark's _SUCCESS and .crc files are skipped
+        return table.select(sdf.columns).to_pandas()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def collect_training_pairs(mart, max_train_rows: int = 0, valid_days: int = 1) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """The labelled pairs ``run_training`` needs, drawn from the Spark feature mart without collecting it.
 
@@ -69,7 +113,8 @@ def collect_training_pairs(mart, max_train_rows: int = 0, valid_days: int = 1) -
     whole; when the training snapshots hold more than ``max_train_rows`` pairs, a deterministic hash of
     the pair key keeps about 5% more than that share, and ``run_training``'s stratified sample trims it
     to exactly ``max_train_rows``. So the driver receives at most ~1.05 x ``max_train_rows`` + validation
-    rows, whatever the mart's size, and the same mart gives the same rows on any cluster layout.
+    rows, whatever the mart's size, and the same mart gives the same rows on any cluster layout. On a
+    local session the rows come through Parquet files (``to_pandas``), not through the driver's heap.
     """
     from pyspark.sql import functions as F
 
@@ -87,7 +132,8 @@ def collect_training_pairs(mart, max_train_rows: int = 0, valid_days: int = 1) -
         keep = int(buckets * min(1.0, 1.05 * max_train_rows / available)) + 1
         bucket = F.pmod(F.xxhash64("as_of_date", "user_id", "product_id", F.lit(7)), F.lit(buckets))
         train = train.where(bucket < keep)
-    frame = train.unionByName(labelled.where(F.col("as_of_date") >= F.lit(first_valid))).toPandas()
+    pairs = train.unionByName(labelled.where(F.col("as_of_date") >= F.lit(first_valid)))
+    frame = to_pandas(pairs, local_spill_dir(mart.sparkSession))
     frame.attrs["n_train_available"] = available
     return frame
 

@@ -117,14 +117,19 @@ def spark_conf(paths: LakehousePaths | None = None, driver_jars: list[Path] | No
     """The Spark configuration of the local lakehouse (every knob in one place, env-overridable)."""
     paths = paths or lakehouse_paths()
     env = os.environ.get
-    java_opts = f"-Dderby.system.home={paths.home} -Dderby.stream.error.file={paths.home / 'derby.log'}"
+    java_opts = (
+        f"-Dderby.system.home={paths.home} -Dderby.stream.error.file={paths.home / 'derby.log'}"
+        # a driver out of heap ends the run with one line ("Terminating due to java.lang.OutOfMemoryError")
+        # instead of leaving Spark's threads hung; raise LAKEHOUSE_DRIVER_MEMORY then
+        " -XX:+ExitOnOutOfMemoryError"
+    )
     return {
         "spark.master": env("LAKEHOUSE_SPARK_MASTER", "local[*]"),
         "spark.app.name": "ecommerce-lakehouse",
         # Python workers (pandas UDFs, MLflow's Spark UDF) use this interpreter, i.e. the project's venv
         "spark.pyspark.python": env("PYSPARK_PYTHON", sys.executable),
         "spark.driver.memory": env("LAKEHOUSE_DRIVER_MEMORY", "4g"),
-        # the training model collects its Spark-side sample via Arrow: ~1.05M training pairs + validation
+        # results collected to the driver (the training sample travels as Parquet files locally instead)
         "spark.driver.maxResultSize": env("LAKEHOUSE_MAX_RESULT_SIZE", "2g"),
         "spark.driver.extraJavaOptions": java_opts,
         "spark.sql.shuffle.partitions": env("LAKEHOUSE_SHUFFLE_PARTITIONS", "4"),
@@ -168,6 +173,8 @@ def get_spark():  # type: ignore[no-untyped-def]
         for folder in (paths.home, paths.warehouse, paths.tmp):
             folder.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("MLFLOW_TRACKING_URI", paths.mlflow_tracking_uri)
+        # large results handed from Spark to Python as files (lakehouse_ml.pipeline.to_pandas) go here
+        os.environ.setdefault("LAKEHOUSE_SPILL_DIR", str(paths.tmp))
         # PySpark picks the Python of its workers from the environment at context start
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = SparkSession.builder.enableHiveSupport()
