@@ -194,3 +194,23 @@ def test_results_travel_as_files_on_a_local_session_and_arrive_unchanged(spark, 
     assert local_spill_dir(spark) is not None  # the test session runs a local master
     monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "16.4")
     assert local_spill_dir(spark) is None
+
+
+def test_retraining_follows_the_schedule() -> None:
+    """A candidate every `every_days` new labelled days; always when asked, without a champion or a run."""
+    import datetime as dt
+
+    from lakehouse_ml.pipeline import retrain_decision
+
+    last = dt.date(2019, 10, 20)
+    assert retrain_decision(last, last, True, 7) == (
+        False,
+        "0 new labelled day(s) since the last run; retraining every 7",
+    )
+    assert not retrain_decision(last + dt.timedelta(days=6), last, True, 7)[0]
+    assert retrain_decision(last + dt.timedelta(days=7), last, True, 7)[0]
+    assert retrain_decision(last, last, True, 0)[0]  # 0: every run
+    assert retrain_decision(last, last, True, 7, force=True) == (True, "asked for (var ml_retrain)")
+    assert retrain_decision(last, last, False, 7) == (True, "no champion to score with")
+    assert retrain_decision(last, None, True, 7) == (True, "no training run yet")
+    assert retrain_decision(None, last, True, 7)[0] is False

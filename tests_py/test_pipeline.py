@@ -399,13 +399,18 @@ def _fingerprints(spark) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyp
 
 
 def test_rebuild_changes_no_table_and_keeps_the_champion(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
-    """Idempotency: a second `dbt build` on the same landing zone leaves every table's content as it was."""
+    """Idempotency: a second `dbt build` on the same landing zone leaves every table's content as it was and
+    trains nothing; a retrain asked for on the same data does not beat the champion."""
     before = _fingerprints(spark)
     preds_before = spark.table("ml.ml_conversion_predictions").count()
     run_dbt("build")
     after = _fingerprints(spark)
     assert len(before) >= 30
     assert {k: v for k, v in after.items() if before.get(k) != v} == {}
+    # no new labelled day: no retraining (the champion keeps scoring)
+    assert spark.table("ml.ml_conversion_training_runs").count() == 1
+    assert spark.table("ml.ml_conversion_predictions").count() == preds_before  # merge, not append
+    run_dbt("run", "--select", "ml_conversion_training_runs", "--vars", "{ml_retrain: true}")  # asked for
     runs = spark.table("ml.ml_conversion_training_runs").orderBy("trained_at").toPandas()
     assert len(runs) == 2
     second = runs.iloc[1]
@@ -413,7 +418,6 @@ def test_rebuild_changes_no_table_and_keeps_the_champion(spark, built, run_dbt) 
     assert second["champion_version_before"] == runs.iloc[0]["model_version"]
     assert second["champion_roc_auc_before"] == pytest.approx(runs.iloc[0]["roc_auc"])
     assert not bool(second["promoted"])
-    assert spark.table("ml.ml_conversion_predictions").count() == preds_before  # merge, not append
 
 
 DEFECT_LINES = [

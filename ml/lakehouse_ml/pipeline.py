@@ -106,6 +106,53 @@ def to_pandas(sdf, spill_dir: str | None = None) -> pd.DataFrame:  # type: ignor
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def retrain_decision(
+    latest_labelled: dt.date | None,
+    last_valid: dt.date | None,
+    has_champion: bool,
+    every_days: int,
+    force: bool = False,
+) -> tuple[bool, str]:
+    """Whether this run trains a candidate, and why (the retraining schedule).
+
+    A candidate is trained when asked (``force``), when there is no champion to score with, when no run
+    exists yet, or when the newest labelled snapshot is ``every_days`` or more after the validation snapshot
+    of the last run (``every_days`` 0: every run). Otherwise the champion keeps scoring: on the same data a
+    candidate cannot beat it, and a refit a day later is mostly the same model at the cost of the training.
+    """
+    if force:
+        return True, "asked for (var ml_retrain)"
+    if not has_champion:
+        return True, "no champion to score with"
+    if last_valid is None:
+        return True, "no training run yet"
+    if latest_labelled is None:
+        return False, "no labelled snapshot"
+    age = (latest_labelled - last_valid).days
+    if age >= every_days:
+        return True, f"{age} new labelled day(s) since the last run (retrain every {every_days})"
+    return False, f"{age} new labelled day(s) since the last run; retraining every {every_days}"
+
+
+def training_due(  # type: ignore[no-untyped-def]
+    mart,
+    runs_sdf,
+    model_name: str,
+    every_days: int,
+    force: bool = False,
+    tracking_uri: str | None = None,
+    registry_uri: str | None = None,
+) -> tuple[bool, str]:
+    """``retrain_decision`` on the feature mart, the run log (None on a first run) and the registry."""
+    from pyspark.sql import functions as F
+
+    registry.configure(tracking_uri, registry_uri)
+    has_champion = registry.champion_version(model_name) is not None
+    last_valid = runs_sdf.agg(F.max("valid_date")).first()[0] if runs_sdf is not None else None
+    latest = mart.where("is_label_complete").agg(F.max("as_of_date")).first()[0]
+    return retrain_decision(latest, last_valid, has_champion, every_days, force)
+
+
 def collect_training_pairs(mart, max_train_rows: int = 0, valid_days: int = 1) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """The labelled pairs ``run_training`` needs, drawn from the Spark feature mart without collecting it.
 
