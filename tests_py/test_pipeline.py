@@ -331,6 +331,23 @@ def test_training_run_registered_and_promoted(spark, built) -> None:  # type: ig
     assert {"baseline_lr3_roc_auc", "baseline_prior_roc_auc", "pr_auc", "brier", "lift_top_decile"} <= set(runs)
 
 
+def test_python_models_receive_every_config_value_they_read(built, dbt_target_path) -> None:  # type: ignore[no-untyped-def]
+    """dbt passes a Python model only the config values whose `dbt.config.meta_get("...")` calls it finds
+    when parsing, and it misses calls nested in other expressions (wrapped in `int(... or 0)` a call reads
+    None): every key a model reads must be one dbt found."""
+    import json
+    import re
+
+    manifest = json.loads((dbt_target_path / "manifest.json").read_text())
+    read_keys = 0
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["language"] == "python":
+            read = set(re.findall(r"meta_get\(\s*[\"']([^\"']+)", node["raw_code"]))
+            assert read <= set(node["config"].get("meta_keys_used") or []), node["name"]
+            read_keys += len(read)
+    assert read_keys >= 10
+
+
 def test_predictions_are_probabilities_from_the_champion(spark, built) -> None:  # type: ignore[no-untyped-def]
     import mlflow
 
@@ -696,3 +713,71 @@ def test_model_report_compares_champion_baselines_and_oracle(spark, built) -> No
     assert (oracle.oracle_probability(valid, truth, 7) > 0).all()
     assert len(valid) == context["n_rows"]
     assert "oracle" in render(table, **context)
+
+
+def test_incremental_feature_mart_equals_a_full_rebuild(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
+    """A new day lands with purchases that complete earlier snapshots' labels and a late view two days back:
+    the daily run recomputes the newest snapshots whole and only relabels the older ones, and the mart is
+    then exactly what a full rebuild makes of the same events. (Last in the file: it adds a day.)"""
+    from lakehouse.paths import lakehouse_paths
+    from lakehouse.reliability import fingerprints
+
+    mart = "ml.ml_user_item_features"
+    newest = spark.table(mart).agg({"as_of_date": "max"}).first()[0]  # the day after the data ends
+    last_day = newest - dt.timedelta(days=1)
+    relabel_date = newest - dt.timedelta(days=5)  # features kept, label window reaches the new day
+    # rees46 pairs of two snapshots, with the source's ids and product fields of their latest event
+    source_columns = ["source_user_id", "source_product_id", "category_id", "category_code", "brand", "price"]
+    latest = ", ".join(f"cast(max_by({c}, event_at) as string) as {c}" for c in source_columns)
+    pairs = spark.sql(
+        f"""
+        select features.as_of_date, features.user_id, features.product_id, features.views_7d, events.*
+        from {mart} as features
+        inner join (
+            select user_id as event_user_id, product_id as event_product_id, {latest}
+            from silver.int_events_validated
+            where source_system = 'rees46'
+            group by user_id, product_id
+        ) as events
+            on features.user_id = events.event_user_id and features.product_id = events.event_product_id
+        where
+            features.as_of_date in (date'{relabel_date}', date'{newest}')
+            and not features.converted and events.price is not null
+        order by features.user_id, features.product_id
+        """
+    ).toPandas()
+    buyers = pairs[pairs["as_of_date"] == relabel_date].head(3)
+    late = pairs[pairs["as_of_date"] == newest].tail(2)
+    assert len(buyers) == 3 and len(late) == 2
+
+    def line(at: dt.datetime, kind: str, row: pd.Series, session: int) -> str:
+        product = [row[c] or "" for c in ("source_product_id", "category_id", "category_code", "brand", "price")]
+        session_id = f"00000000-0000-4000-8000-{session:012d}"
+        return ",".join([f"{at:%Y-%m-%d %H:%M:%S} UTC", kind, *product, row["source_user_id"], session_id])
+
+    new_day = dt.datetime.combine(newest, dt.time(9))
+    lines = [line(new_day, "purchase", row, i) for i, (_, row) in enumerate(buyers.iterrows())]
+    two_days_back = dt.datetime.combine(last_day - dt.timedelta(days=1), dt.time(23))
+    lines += [line(two_days_back, "view", row, 10 + i) for i, (_, row) in enumerate(late.iterrows())]
+    landing = lakehouse_paths().landing / "rees46"
+    (landing / f"rees46_events_{newest}.csv").write_text(",".join(REES46_COLUMNS) + "\n" + "\n".join(lines) + "\n")
+
+    before = spark.table(mart).where(f"as_of_date = date'{relabel_date}'").count()
+    run_dbt("run", "--select", "+ml_user_item_features")
+    features = spark.table(mart)
+    # the relabelled snapshot: same pairs, the three purchases now labelled
+    relabelled = features.where(f"as_of_date = date'{relabel_date}'")
+    assert relabelled.count() == before
+    bought = relabelled.join(spark.createDataFrame(buyers[["user_id", "product_id"]]), ["user_id", "product_id"])
+    assert [r.converted for r in bought.collect()] == [True] * 3
+    # the late view reached the features of the snapshots after it
+    seen = features.where(f"as_of_date = date'{newest}'").join(
+        spark.createDataFrame(late[["user_id", "product_id"]]), ["user_id", "product_id"]
+    )
+    expected = sorted((r.user_id, r.product_id, r.views_7d + 1) for r in late.itertuples())
+    assert sorted((r.user_id, r.product_id, r.views_7d) for r in seen.collect()) == expected
+    assert features.agg({"as_of_date": "max"}).first()[0] == newest + dt.timedelta(days=1)
+
+    incremental = fingerprints(spark, ("ml",))[mart]
+    run_dbt("run", "--full-refresh", "--select", "ml_user_item_features")
+    assert fingerprints(spark, ("ml",))[mart] == incremental

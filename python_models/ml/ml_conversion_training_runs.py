@@ -5,6 +5,10 @@ model version is registered, and the `champion` alias moves only if the candidat
 champion on the same validation snapshot. A run trains only when it is due (`retrain_decision`: every
 `ml_retrain_every_days` new labelled days, with no champion, or when asked with var `ml_retrain`);
 otherwise it appends nothing and the champion keeps scoring.
+
+(Each config value is read by a `dbt.config.meta_get(<key>)` call of its own, assigned as it is: dbt finds
+those calls when it parses the model and passes only their values to the compiled code, and it does not
+look inside other expressions: wrapped in `int(... or 0)` the call is never seen and reads None.)
 """
 
 
@@ -16,27 +20,32 @@ def model(dbt, session):
     from lakehouse_ml.pipeline import RUN_SCHEMA_DDL, collect_training_pairs, run_training, training_due
 
     mart = dbt.ref("ml_user_item_features")
-    meta = dbt.config.meta_get
+    model_name = dbt.config.meta_get("ml_model_name")
+    tracking_uri = dbt.config.meta_get("mlflow_tracking_uri")
+    registry_uri = dbt.config.meta_get("mlflow_registry_uri")
+    retrain_every_days = dbt.config.meta_get("ml_retrain_every_days")
+    retrain = dbt.config.meta_get("ml_retrain")
+    max_train_pairs = dbt.config.meta_get("ml_max_train_pairs")
     due, _reason = training_due(
         mart,
         session.table(str(dbt.this)) if dbt.is_incremental else None,
-        model_name=meta("ml_model_name"),
-        every_days=int(meta("ml_retrain_every_days") or 0),
-        force=str(meta("ml_retrain")).strip().lower() in ("true", "1", "yes"),
-        tracking_uri=meta("mlflow_tracking_uri"),
-        registry_uri=meta("mlflow_registry_uri"),
+        model_name=model_name,
+        every_days=int(retrain_every_days or 0),
+        force=str(retrain).strip().lower() in ("true", "1", "yes"),
+        tracking_uri=tracking_uri,
+        registry_uri=registry_uri,
     )
     if not due:
         return session.createDataFrame([], schema=RUN_SCHEMA_DDL)
-    max_train_rows = int(meta("ml_max_train_pairs") or 0)
+    max_train_rows = int(max_train_pairs or 0)
     # the sample is drawn in Spark: the driver never holds the whole mart
     features = collect_training_pairs(mart, max_train_rows)
     runs = run_training(
         features,
-        model_name=meta("ml_model_name"),
-        experiment=meta("mlflow_experiment"),
-        tracking_uri=meta("mlflow_tracking_uri"),
-        registry_uri=meta("mlflow_registry_uri"),
+        model_name=model_name,
+        experiment=dbt.config.meta_get("mlflow_experiment"),
+        tracking_uri=tracking_uri,
+        registry_uri=registry_uri,
         max_train_rows=max_train_rows,
     )
     return session.createDataFrame(runs, schema=RUN_SCHEMA_DDL)

@@ -1,8 +1,13 @@
 {%- set lookback = var('feature_lookback_days') | int -%}
 {%- set horizon = var('label_horizon_days') | int -%}
-{#- an incremental run recomputes the snapshots whose features or labels the events fct_events may have
-    changed can reach: from (newest snapshot here) - horizon - fct_events_lookback_days on -#}
-{%- set recompute_days = horizon + var('fct_events_lookback_days') | int -%}
+{#- an incremental run recomputes what the events fct_events may have changed can reach (it merges the days
+    from its newest day - fct_events_lookback_days on): the features of the snapshots from (newest snapshot
+    here) - fct_events_lookback_days on, and the labels of the `horizon` snapshots before those -#}
+{%- set feature_recompute_days = var('fct_events_lookback_days') | int -%}
+{%- set recompute_days = horizon + feature_recompute_days -%}
+{#- a full build has no stored rows: it computes every snapshot whole -#}
+{%- set stored_rows = this if is_incremental() else '(select cast(null as date) as as_of_date)' -%}
+{%- set relabel_rows = this if is_incremental() else 'final' -%}
 {{
     config(
         materialized='incremental',
@@ -17,18 +22,27 @@
 -- Point in time: every feature uses events with event_date < as_of_date only (strictly before), inside
 -- the lookback window; the label `converted` looks only at [as_of_date, as_of_date + horizon).
 -- Candidates: pairs with at least one interaction in the lookback window.
--- Incremental: a run recomputes only the snapshots from {{ recompute_days }} days before the newest one
--- here (their labels or features can have changed: fct_events merges the last `fct_events_lookback_days`
--- days) plus the new ones, reading only the events their windows need, and each recomputed snapshot
--- replaces the stored one whole. Locally the table is partitioned by as_of_date and the run overwrites
--- those partitions (dynamic partition overwrite: no join with the stored rows; a Delta merge would run
--- this query twice, once to find the touched files and once to rewrite them). On Databricks the table is
--- liquid-clustered, so it merges on the snapshot grain (events only add to a snapshot: no row of it has
--- to be removed).
+-- Incremental: a run computes the new snapshots and the {{ feature_recompute_days + 1 }} newest stored ones
+-- whole (their features can have changed: fct_events merges the last `fct_events_lookback_days` days),
+-- reading only the events their windows need; the {{ horizon }} stored snapshots before those keep their
+-- features and only get their labels again (their label windows reach the merged days), from the stored
+-- rows and the purchases. Each of these snapshots replaces the stored one whole. Locally the table is
+-- partitioned by as_of_date and the run overwrites those partitions (dynamic partition overwrite: no join
+-- with the stored rows; a Delta merge would run this query twice, once to find the touched files and once
+-- to rewrite them). On Databricks the table is liquid-clustered, so it merges on the snapshot grain (events
+-- only add to a snapshot: no row of it has to be removed).
 
 with events as (
 
     select * from {{ ref('fct_events') }}
+
+),
+
+stored as (
+
+    -- the newest snapshot already stored (null on a full build)
+    select max(this_run.as_of_date) as newest_snapshot
+    from {{ stored_rows }} as this_run
 
 ),
 
@@ -50,10 +64,7 @@ snapshots as (
                 {% if is_incremental() -%}
                     greatest(
                         first_snapshot,
-                        (
-                            select date_sub(max(this_run.as_of_date), {{ recompute_days }})
-                            from {{ this }} as this_run
-                        )
+                        (select date_sub(stored.newest_snapshot, {{ feature_recompute_days }}) from stored)
                     ),
                 {%- else -%}
                     first_snapshot,
@@ -66,12 +77,33 @@ snapshots as (
 
 ),
 
+label_snapshots as (
+
+    -- the snapshots computed here and, on an incremental run, the {{ horizon }} stored ones before them
+    -- that get their labels again: one range of days
+    select
+        explode(
+            sequence(
+                coalesce(date_sub(stored.newest_snapshot, {{ recompute_days }}), bounds.first_snapshot),
+                date_add(bounds.last_event_date, 1),
+                interval 1 day
+            )
+        ) as as_of_date
+    from bounds
+    cross join stored
+
+),
+
 window_events as (
 
     -- the events the snapshots' lookback windows and label horizons need
     select events.*
     from events
-    where events.event_date >= (select date_sub(min(snapshots.as_of_date), {{ lookback }}) from snapshots)
+    where
+        events.event_date >= least(
+            (select date_sub(min(snapshots.as_of_date), {{ lookback }}) from snapshots),
+            (select min(label_snapshots.as_of_date) from label_snapshots)
+        )
 
 ),
 
@@ -221,17 +253,17 @@ category_prices as (
 labels as (
 
     select
-        snapshots.as_of_date,
+        label_snapshots.as_of_date,
         daily_pairs.user_id,
         daily_pairs.product_id,
         sum(daily_pairs.purchases) as purchases_in_horizon
     from daily_pairs
-    inner join snapshots
+    inner join label_snapshots
         on
-            daily_pairs.event_date >= snapshots.as_of_date
-            and daily_pairs.event_date < date_add(snapshots.as_of_date, {{ horizon }})
+            daily_pairs.event_date >= label_snapshots.as_of_date
+            and daily_pairs.event_date < date_add(label_snapshots.as_of_date, {{ horizon }})
     where daily_pairs.purchases > 0
-    group by snapshots.as_of_date, daily_pairs.user_id, daily_pairs.product_id
+    group by label_snapshots.as_of_date, daily_pairs.user_id, daily_pairs.product_id
 
 ),
 
@@ -295,6 +327,36 @@ final as (
             and pair_scopes.product_id = labels.product_id
     cross join bounds
 
+),
+
+relabelled as (
+
+    -- the stored rows of the relabelled snapshots: features as they are, the label from the purchases now
+    select
+        this_run.* except (converted, is_label_complete),
+        coalesce(labels.purchases_in_horizon, 0) > 0 as converted,
+        date_add(this_run.as_of_date, {{ horizon - 1 }}) <= bounds.last_event_date as is_label_complete
+    from {{ relabel_rows }} as this_run
+    left join labels
+        on
+            this_run.as_of_date = labels.as_of_date
+            and this_run.user_id = labels.user_id
+            and this_run.product_id = labels.product_id
+    cross join bounds
+    where
+        {% if is_incremental() -%}
+            this_run.as_of_date >= (select date_sub(stored.newest_snapshot, {{ recompute_days }}) from stored)
+            and this_run.as_of_date
+            < (select date_sub(stored.newest_snapshot, {{ feature_recompute_days }}) from stored)
+        {%- else -%}
+            false
+        {%- endif %}
+
 )
 
-select * from final
+-- the relabelled rows are the stored table's columns in its order (`* except` the label, then the label):
+-- the linter cannot see the stored table's columns, hence the noqa
+select * from final  -- noqa: AM07
+union all
+-- (empty on a full build: the filter above is constant false, and Spark prunes the branch)
+select * from relabelled  -- noqa: AM04
