@@ -715,10 +715,11 @@ def test_model_report_compares_champion_baselines_and_oracle(spark, built) -> No
     assert "oracle" in render(table, **context)
 
 
-def test_incremental_feature_mart_equals_a_full_rebuild(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
+def test_incremental_feature_mart_and_daily_aggregates_equal_a_full_rebuild(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
     """A new day lands with purchases that complete earlier snapshots' labels and a late view two days back:
-    the daily run recomputes the newest snapshots whole and only relabels the older ones, and the mart is
-    then exactly what a full rebuild makes of the same events. (Last in the file: it adds a day.)"""
+    the daily run recomputes the newest snapshots whole and only relabels the older ones, the daily Gold
+    aggregates recompute the days fct_events merged, and each table is then exactly what a full rebuild
+    makes of the same events. (Last in the file: it adds a day.)"""
     from lakehouse.paths import lakehouse_paths
     from lakehouse.reliability import fingerprints
 
@@ -763,7 +764,8 @@ def test_incremental_feature_mart_equals_a_full_rebuild(spark, built, run_dbt) -
     (landing / f"rees46_events_{newest}.csv").write_text(",".join(REES46_COLUMNS) + "\n" + "\n".join(lines) + "\n")
 
     before = spark.table(mart).where(f"as_of_date = date'{relabel_date}'").count()
-    run_dbt("run", "--select", "+ml_user_item_features")
+    daily = ("ml_user_item_features", "agg_daily_product_stats", "agg_funnel_daily")
+    run_dbt("run", "--select", "+ml_user_item_features", *daily[1:])
     features = spark.table(mart)
     # the relabelled snapshot: same pairs, the three purchases now labelled
     relabelled = features.where(f"as_of_date = date'{relabel_date}'")
@@ -778,6 +780,10 @@ def test_incremental_feature_mart_equals_a_full_rebuild(spark, built, run_dbt) -
     assert sorted((r.user_id, r.product_id, r.views_7d) for r in seen.collect()) == expected
     assert features.agg({"as_of_date": "max"}).first()[0] == newest + dt.timedelta(days=1)
 
-    incremental = fingerprints(spark, ("ml",))[mart]
-    run_dbt("run", "--full-refresh", "--select", "ml_user_item_features")
-    assert fingerprints(spark, ("ml",))[mart] == incremental
+    def tables() -> dict[str, tuple[int, int]]:
+        return {k: v for k, v in fingerprints(spark, ("gold", "ml")).items() if k.split(".")[1] in daily}
+
+    incremental = tables()
+    assert spark.table("gold.agg_funnel_daily").where(f"event_date = date'{newest}'").count() > 0  # the new day
+    run_dbt("run", "--full-refresh", "--select", *daily)
+    assert tables() == incremental and len(incremental) == 3

@@ -1,10 +1,31 @@
+{%- set lookback = var('fct_events_lookback_days') | int -%}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=databricks_only('merge') or 'insert_overwrite',
+        unique_key=['event_date', 'category_level_1', 'brand'],
+        liquid_clustered_by=databricks_only(['event_date']),
+        partition_by=local_only(['event_date']),
+        on_schema_change='fail',
+    )
+}}
 -- Gold KPI mart: the funnel per day, top-level category and brand: how many users viewed, carted and
 -- bought there, and the step rates between them. Missing categories and brands are grouped as
 -- '(unknown)' so the grain has no nulls.
+-- Incremental: a run recomputes the days fct_events merged (the last `fct_events_lookback_days` before the
+-- newest day here, and the new ones) and each replaces the stored day whole: locally by overwriting its
+-- event_date partition, on Databricks by a merge on the grain (events are only added to a day).
 
 with events as (
 
     select * from {{ ref('fct_events') }}
+    {% if is_incremental() -%}
+        -- the days fct_events merged in this run (its last {{ lookback }} before the newest day here, and after)
+        where event_date >= (
+                select date_sub(max(this_run.event_date), {{ lookback }})
+                from {{ this }} as this_run
+            )
+    {%- endif %}
 
 ),
 
