@@ -411,6 +411,41 @@ def test_monitoring_meets_predictions_with_their_labels(spark, built) -> None:  
     assert per_feature["training_share"].sum().sub(1).abs().lt(1e-9).all()
 
 
+def test_feature_drift_computes_only_new_scorings_and_equals_a_rebuild(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
+    """The drift table is incremental: a run computes the snapshots scored since its last run (here the
+    latest, which every scoring run scores again) and merges them; the other snapshots' rows are not read
+    again, and the table then equals a full rebuild."""
+    drift = "ml.ml_feature_drift"
+    columns = ["as_of_date", "model_version", "feature_name", "psi", "psi_status", "scored_at"]
+
+    def rows() -> list[tuple]:
+        return sorted(tuple(r) for r in spark.table(drift).select(*columns).collect())
+
+    dates = sorted({r[0] for r in rows()})
+    assert len(dates) >= 2
+    older, latest = dates[0], dates[-1]
+    scored_before = {r[0]: r[5] for r in rows()}
+    # an older snapshot's rows marked: a run that read them again would overwrite the mark
+    spark.sql(f"update {drift} set psi_status = 'not read again' where as_of_date = date'{older}'")
+    run_dbt("run", "--select", "ml_conversion_predictions", "ml_feature_drift")
+    incremental = rows()
+    scored_now = spark.sql(
+        f"select max(scored_at) from ml.ml_conversion_predictions where as_of_date = date'{latest}'"
+    ).first()[0]
+    assert scored_now > scored_before[latest]
+    assert {r[5] for r in incremental if r[0] == latest} == {scored_now}  # the new scoring, computed
+    assert {r[4] for r in incremental if r[0] == older} == {"not read again"}
+    assert all(r[5] == scored_before[r[0]] for r in incremental if r[0] != latest)
+    run_dbt("run", "--full-refresh", "--select", "ml_feature_drift")
+    rebuilt = rows()
+    assert len(rebuilt) == len(incremental) == 7 * len(dates)
+    kept = [r for r in incremental if r[0] != older]
+    again = [r for r in rebuilt if r[0] != older]
+    assert [r[:3] + r[4:] for r in again] == [r[:3] + r[4:] for r in kept]
+    assert [r[3] for r in again] == pytest.approx([r[3] for r in kept])  # psi (sums in any order)
+    assert {r[4] for r in rebuilt} <= {"stable", "watch", "shifted"}
+
+
 def _fingerprints(spark) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyped-def]
     """Row count and an order-independent content checksum of every Bronze, Silver and Gold table and the
     feature mart (the ML run log and predictions carry run times by design)."""

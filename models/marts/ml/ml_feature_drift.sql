@@ -1,9 +1,20 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['as_of_date', 'feature_name'],
+        on_schema_change='fail',
+    )
+}}
 -- Population stability of key features: for each scored snapshot, the PSI of each feature against the
 -- training profile of the model version that scored it (ml_feature_training_profile: buckets are the
 -- deciles of the training values, nulls a bucket of their own). PSI = sum((scored - training) *
 -- ln(scored / training)) over buckets, with empty buckets counted as 0.0001. Rule of thumb: < 0.1 stable,
 -- 0.1-0.25 watch, > 0.25 shift. Only the scored snapshots are read here; the training side is profiled
 -- once per version.
+-- Incremental: a run computes the snapshots scored since its last run (their `scored_at` is newer than
+-- the newest one stored here) and merges them on (as_of_date, feature_name): one version scores a
+-- snapshot, so a snapshot scored again, by the same or a new champion, replaces its rows whole.
 
 with features as (
 
@@ -17,12 +28,23 @@ profile as (
 
 ),
 
+scorings as (
+
+    -- one row per scored snapshot: its version and when it was scored (one scoring writes a snapshot whole)
+    select
+        as_of_date,
+        model_version,
+        max(scored_at) as scored_at
+    from {{ ref('ml_conversion_predictions') }}
+    group by as_of_date, model_version
+
+),
+
 scored_snapshots as (
 
-    select distinct
-        as_of_date,
-        model_version
-    from {{ ref('ml_conversion_predictions') }}
+    select *
+    from scorings
+    where {{ delivered_since_last_run('scored_at') }}
 
 ),
 
@@ -85,6 +107,7 @@ compared as (
     select
         scored_snapshots.as_of_date,
         scored_snapshots.model_version,
+        scored_snapshots.scored_at,
         profile.feature_name,
         profile.bucket,
         greatest(coalesce(scored_shares.scored_share, 0), 0.0001) as scored_share,
@@ -109,9 +132,10 @@ psi_per_feature as (
         as_of_date,
         model_version,
         feature_name,
+        scored_at,
         sum((scored_share - training_share) * ln(scored_share / training_share)) as psi
     from compared
-    group by as_of_date, model_version, feature_name
+    group by as_of_date, model_version, feature_name, scored_at
 
 ),
 
@@ -126,7 +150,8 @@ final as (
             when psi < 0.1 then 'stable'
             when psi < 0.25 then 'watch'
             else 'shifted'
-        end as psi_status
+        end as psi_status,
+        scored_at
     from psi_per_feature
 
 )
