@@ -52,6 +52,7 @@ def test_every_table_is_delta_in_a_layer_schema(spark, built) -> None:  # type: 
         "gold.rpt_cohort_retention_weekly",
         "gold.rpt_rfm_segments",
         "gold.rpt_top_categories_brands",
+        "ml.ml_user_item_daily",
         "ml.ml_user_item_features",
         "ml.ml_conversion_training_runs",
         "ml.ml_conversion_predictions",
@@ -293,7 +294,8 @@ def test_features_see_only_the_past_and_labels_only_the_horizon(spark, built) ->
 
 
 def test_no_feature_can_see_events_on_or_after_the_snapshot(spark, built, run_dbt, dbt_target_path) -> None:  # type: ignore[no-untyped-def]
-    """Delete every event on or after a snapshot date, rerun the mart's compiled SQL: its features must not move.
+    """Delete every event on or after a snapshot date, rerun the compiled SQL of the mart and of its input
+    (ml_user_item_daily) on what is left: the features must not move.
 
     A feature that read anything from as_of_date onwards (the label window included) would change. The SQL
     is the full build's (every snapshot computed), compiled here: any dbt command after the build (`docs
@@ -303,11 +305,13 @@ def test_no_feature_can_see_events_on_or_after_the_snapshot(spark, built, run_db
 
     from lakehouse_ml.features import FEATURES, KEY_COLUMNS
 
-    run_dbt("compile", "--full-refresh", "--select", "ml_user_item_features")
+    run_dbt("compile", "--full-refresh", "--select", "ml_user_item_daily", "ml_user_item_features")
     compiled = next(dbt_target_path.glob("compiled/**/ml_user_item_features.sql")).read_text()
     assert "from computed as this_run" in compiled  # the full build's variant
-    relation = re.compile(r"`?gold`?\.`?fct_events`?")
-    assert len(relation.findall(compiled)) == 1
+    daily = next(dbt_target_path.glob("compiled/**/ml_user_item_daily.sql")).read_text()
+    assert "this_run" not in daily  # every day aggregated, not only the merged ones
+    events, pair_days = re.compile(r"`?gold`?\.`?fct_events`?"), re.compile(r"`?ml`?\.`?ml_user_item_daily`?")
+    assert len(events.findall(daily)) == 1 and len(pair_days.findall(compiled)) == 1
     dates = sorted(
         r.as_of_date for r in spark.table("ml.ml_user_item_features").select("as_of_date").distinct().collect()
     )
@@ -315,7 +319,9 @@ def test_no_feature_can_see_events_on_or_after_the_snapshot(spark, built, run_db
     spark.table("gold.fct_events").where(f"event_date < date'{as_of}'").createOrReplaceTempView("events_before_as_of")
     removed = spark.table("gold.fct_events").where(f"event_date >= date'{as_of}'").count()
     assert removed > 1000  # a real cut: the label window and everything after it are gone
-    blind = spark.sql(relation.sub("events_before_as_of", compiled)).where(f"as_of_date = date'{as_of}'")
+    # both models on the events before the snapshot only: the pair days, then the mart on those
+    spark.sql(events.sub("events_before_as_of", daily)).createOrReplaceTempView("pair_days_before_as_of")
+    blind = spark.sql(pair_days.sub("pair_days_before_as_of", compiled)).where(f"as_of_date = date'{as_of}'")
     full = spark.table("ml.ml_user_item_features").where(f"as_of_date = date'{as_of}'")
     columns = [*KEY_COLUMNS, *FEATURES]
     got = blind.select(columns).toPandas().sort_values(KEY_COLUMNS).reset_index(drop=True)
@@ -803,8 +809,8 @@ def test_incremental_feature_mart_and_daily_aggregates_equal_a_full_rebuild(spar
     (landing / f"rees46_events_{newest}.csv").write_text(",".join(REES46_COLUMNS) + "\n" + "\n".join(lines) + "\n")
 
     before = spark.table(mart).where(f"as_of_date = date'{relabel_date}'").count()
-    daily = ("ml_user_item_features", "agg_daily_product_stats", "agg_funnel_daily")
-    run_dbt("run", "--select", "+ml_user_item_features", *daily[1:])
+    daily = ("ml_user_item_features", "ml_user_item_daily", "agg_daily_product_stats", "agg_funnel_daily")
+    run_dbt("run", "--select", "+ml_user_item_features", *daily[2:])
     features = spark.table(mart)
     # the relabelled snapshot: same pairs, the three purchases now labelled
     relabelled = features.where(f"as_of_date = date'{relabel_date}'")
@@ -825,4 +831,4 @@ def test_incremental_feature_mart_and_daily_aggregates_equal_a_full_rebuild(spar
     incremental = tables()
     assert spark.table("gold.agg_funnel_daily").where(f"event_date = date'{newest}'").count() > 0  # the new day
     run_dbt("run", "--full-refresh", "--select", *daily)
-    assert tables() == incremental and len(incremental) == 3
+    assert tables() == incremental and len(incremental) == 4

@@ -22,19 +22,21 @@
 -- Point in time: every feature uses events with event_date < as_of_date only (strictly before), inside
 -- the lookback window; the label `converted` looks only at [as_of_date, as_of_date + horizon).
 -- Candidates: pairs with at least one interaction in the lookback window.
+-- Input: ml_user_item_daily, the events aggregated per (user, product, day) once and stored; every window
+-- below sums those days (reading the events here made each CTE that uses them aggregate them again).
 -- Incremental: a run computes the new snapshots and the {{ feature_recompute_days + 1 }} newest stored ones
--- whole (their features can have changed: fct_events merges the last `fct_events_lookback_days` days),
--- reading only the events their windows need; the {{ horizon }} stored snapshots before those keep their
--- features and only get their labels again (their label windows reach the merged days), from the stored
--- rows and the purchases. Each of these snapshots replaces the stored one whole. Locally the table is
--- partitioned by as_of_date and the run overwrites those partitions (dynamic partition overwrite: no join
--- with the stored rows; a Delta merge would run this query twice, once to find the touched files and once
--- to rewrite them). On Databricks the table is liquid-clustered, so it merges on the snapshot grain (events
--- only add to a snapshot: no row of it has to be removed).
+-- whole (their features can have changed: fct_events merges the last `fct_events_lookback_days` days, and
+-- ml_user_item_daily recomputes them), reading only the days their windows need; the {{ horizon }} stored
+-- snapshots before those keep their features and only get their labels again (their label windows reach
+-- the merged days), from the stored rows and the purchases. Each of these snapshots replaces the stored one
+-- whole. Locally the table is partitioned by as_of_date and the run overwrites those partitions (dynamic
+-- partition overwrite: no join with the stored rows; a Delta merge would run this query twice, once to find
+-- the touched files and once to rewrite them). On Databricks the table is liquid-clustered, so it merges on
+-- the snapshot grain (events only add to a snapshot: no row of it has to be removed).
 
-with events as (
+with daily as (
 
-    select * from {{ ref('fct_events') }}
+    select * from {{ ref('ml_user_item_daily') }}
 
 ),
 
@@ -52,7 +54,7 @@ bounds as (
         min(event_date) as first_event_date,
         max(event_date) as last_event_date,
         date_add(min(event_date), {{ var('min_history_days') | int }}) as first_snapshot
-    from events
+    from daily
 
 ),
 
@@ -94,59 +96,16 @@ label_snapshots as (
 
 ),
 
-window_events as (
+daily_pairs as (
 
-    -- the events the snapshots' lookback windows and label horizons need
-    select events.*
-    from events
+    -- the (user, product, day) rows the snapshots' lookback windows and label horizons need
+    select daily.*
+    from daily
     where
-        events.event_date >= least(
+        daily.event_date >= least(
             (select date_sub(min(snapshots.as_of_date), {{ lookback }}) from snapshots),
             (select min(label_snapshots.as_of_date) from label_snapshots)
         )
-
-),
-
-category_names as (
-
-    select distinct coalesce(category_level_1, '(unknown)') as category_level_1
-    from window_events
-
-),
-
-categories as (
-
-    -- the top-level categories as small integer keys: the aggregates below then keep fixed-width buffers,
-    -- which Spark hash-aggregates (a string in an aggregation buffer makes it sort every group instead)
-    select
-        category_level_1,
-        dense_rank() over (order by category_level_1) as category_key
-    from category_names
-
-),
-
-daily_pairs as (
-
-    select
-        window_events.user_id,
-        window_events.product_id,
-        window_events.event_date,
-        sum(case when window_events.event_type = 'view' then 1 else 0 end) as views,
-        sum(case when window_events.event_type = 'cart' then 1 else 0 end) as carts,
-        sum(case when window_events.event_type = 'remove_from_cart' then 1 else 0 end) as removes,
-        sum(case when window_events.event_type = 'purchase' then 1 else 0 end) as purchases,
-        sum(window_events.interaction_weight) as interaction_score,
-        max(window_events.funnel_stage) as funnel_stage,
-        count(distinct window_events.user_session_id) as sessions,
-        max(case when window_events.event_type = 'view' then window_events.event_at end) as last_view_at,
-        max(window_events.event_at) as last_event_at,
-        max_by(window_events.price, window_events.event_at) as last_price,
-        max_by(categories.category_key, window_events.event_at) as category_key
-    from window_events
-    -- many-to-one: one key per category name
-    inner join categories
-        on coalesce(window_events.category_level_1, '(unknown)') = categories.category_level_1
-    group by window_events.user_id, window_events.product_id, window_events.event_date
 
 ),
 

@@ -1,0 +1,57 @@
+{%- set lookback = var('fct_events_lookback_days') | int -%}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=databricks_only('merge') or 'insert_overwrite',
+        unique_key=['event_date', 'user_id', 'product_id'],
+        liquid_clustered_by=databricks_only(['event_date']),
+        partition_by=local_only(['event_date']),
+        on_schema_change='fail',
+    )
+}}
+-- The feature mart's input: one row per (user, product, day) with an interaction, the day's counts and
+-- latest values. The mart's windows sum these days instead of the raw events, and every one of its CTEs
+-- reads the stored days instead of aggregating the events again.
+-- Incremental: a run recomputes the days fct_events merged (the last `fct_events_lookback_days` before the
+-- newest day here, and the new ones) and each replaces the stored day whole: locally by overwriting its
+-- event_date partition, on Databricks by a merge on the grain (events are only added to a day).
+
+with events as (
+
+    select * from {{ ref('fct_events') }}
+    {% if is_incremental() -%}
+        -- the days fct_events merged in this run (its last {{ lookback }} before the newest day here, and after)
+        where event_date >= (
+                select date_sub(max(this_run.event_date), {{ lookback }})
+                from {{ this }} as this_run
+            )
+    {%- endif %}
+
+),
+
+final as (
+
+    select
+        event_date,
+        user_id,
+        product_id,
+        sum(case when event_type = 'view' then 1 else 0 end) as views,
+        sum(case when event_type = 'cart' then 1 else 0 end) as carts,
+        sum(case when event_type = 'remove_from_cart' then 1 else 0 end) as removes,
+        sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
+        sum(interaction_weight) as interaction_score,
+        max(funnel_stage) as funnel_stage,
+        count(distinct user_session_id) as sessions,
+        max(case when event_type = 'view' then event_at end) as last_view_at,
+        max(event_at) as last_event_at,
+        max_by(price, event_at) as last_price,
+        -- the top-level category of the day's latest interaction, as a 64-bit hash of its name: a fixed-width
+        -- key the mart's aggregates keep in hash-aggregation buffers (a string buffer makes Spark sort every
+        -- group), and the same key on every run
+        max_by(xxhash64(coalesce(category_level_1, '(unknown)')), event_at) as category_key
+    from events
+    group by event_date, user_id, product_id
+
+)
+
+select * from final
