@@ -4,6 +4,8 @@
     another holds the lakehouse, so "newer than the newest `ingested_at` already here" is exactly "the
     batches this model has not seen". A batch that left no row here (e.g. no duplicate in it) is read again
     next run and again leaves none: correct, and cheap because its rows are few.
+    The same high-water mark on another run-time column: ml_feature_drift passes `scored_at` (the snapshots
+    scored since its last run).
 -#}
 
 {% macro delivered_since_last_run(column='ingested_at') -%}
