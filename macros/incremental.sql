@@ -20,6 +20,24 @@
 
 
 {#-
+    Incremental Gold by day: the days fct_events merged in this run, i.e. its last `fct_events_lookback_days`
+    before the newest day already in this model, and every day after. The daily models over fct_events
+    (agg_daily_product_stats, agg_funnel_daily, ml_user_item_daily) recompute those days and replace each
+    stored day whole. `true` on a full build.
+-#}
+{% macro days_fct_events_merged() -%}
+    {%- if is_incremental() -%}
+        event_date >= (
+            select date_sub(max(this_run.event_date), {{ var('fct_events_lookback_days') | int }})
+            from {{ this }} as this_run
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
     Duplicates across batches: the valid rows already staged, counted per event key, for the keys of the
     new batch. A new row's rank among its duplicates is that count plus its rank within the batch, so an
     event re-delivered in a later batch ranks after the copy kept earlier, exactly as a full rebuild ranks

@@ -1,4 +1,3 @@
-{%- set lookback = var('fct_events_lookback_days') | int -%}
 {{
     config(
         materialized='incremental',
@@ -17,13 +16,8 @@
 with events as (
 
     select * from {{ ref('fct_events') }}
-    {% if is_incremental() -%}
-        -- the days fct_events merged in this run (its last {{ lookback }} before the newest day here, and after)
-        where event_date >= (
-                select date_sub(max(this_run.event_date), {{ lookback }})
-                from {{ this }} as this_run
-            )
-    {%- endif %}
+    -- on an incremental run, the days fct_events merged
+    where {{ days_fct_events_merged() }}
 
 ),
 
