@@ -170,6 +170,31 @@ def test_training_pairs_are_sampled_in_spark_with_validation_whole(spark) -> Non
     assert len(whole) == 8_000
 
 
+def test_validation_pairs_above_their_cap_are_a_uniform_deterministic_draw(spark) -> None:  # type: ignore[no-untyped-def]
+    """Above ``max_valid_rows`` the validation snapshot is drawn by a hash of the pair key: about the cap,
+    the positive rate kept, the same rows on every call; training rows are not touched by it."""
+    from lakehouse_ml.pipeline import collect_training_pairs
+
+    frame = _frame(n_days=3, per_day=4_000)
+    frame["user_id"] = [f"u{i}" for i in range(len(frame))]
+    frame["product_id"] = frame["product_id"].astype(str)
+    frame["is_label_complete"] = True
+    mart = spark.createDataFrame(frame)
+    valid_date = frame["as_of_date"].max()
+    valid_rate = frame.loc[frame["as_of_date"] == valid_date, LABEL].mean()
+
+    got = collect_training_pairs(mart, max_valid_rows=1_000)
+    valid = got[got["as_of_date"] == valid_date]
+    assert 850 <= len(valid) <= 1_150  # a hash draw of about the cap out of 4,000
+    assert valid[LABEL].mean() == pytest.approx(valid_rate, abs=0.06)
+    assert (got["as_of_date"] < valid_date).sum() == 8_000  # no training cap given: every training row
+    assert got.attrs["n_valid_available"] == 4_000
+    again = collect_training_pairs(mart, max_valid_rows=1_000)
+    assert sorted(again.loc[again["as_of_date"] == valid_date, "user_id"]) == sorted(valid["user_id"])
+    under = collect_training_pairs(mart, max_valid_rows=4_000)  # at the cap: whole
+    assert (under["as_of_date"] == valid_date).sum() == 4_000
+
+
 def test_results_travel_as_files_on_a_local_session_and_arrive_unchanged(spark, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The file route gives the frame ``toPandas`` gives (values, nulls, column order, dtypes) and leaves
     no folder behind; a local session uses it, Databricks never does."""

@@ -153,13 +153,18 @@ def training_due(  # type: ignore[no-untyped-def]
     return retrain_decision(latest, last_valid, has_champion, every_days, force)
 
 
-def collect_training_pairs(mart, max_train_rows: int = 0, valid_days: int = 1) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def collect_training_pairs(  # type: ignore[no-untyped-def]
+    mart, max_train_rows: int = 0, valid_days: int = 1, max_valid_rows: int = 0
+) -> pd.DataFrame:
     """The labelled pairs ``run_training`` needs, drawn from the Spark feature mart without collecting it.
 
-    Only the model's columns are read. Validation snapshots (the last ``valid_days`` labelled dates) come
-    whole; when the training snapshots hold more than ``max_train_rows`` pairs, a deterministic hash of
-    the pair key keeps about 5% more than that share, and ``run_training``'s stratified sample trims it
-    to exactly ``max_train_rows``. So the driver receives at most ~1.05 x ``max_train_rows`` + validation
+    Only the model's columns are read. When the training snapshots hold more than ``max_train_rows``
+    pairs, a deterministic hash of the pair key keeps about 5% more than that share, and
+    ``run_training``'s stratified sample trims it to exactly ``max_train_rows``. The validation snapshots
+    (the last ``valid_days`` labelled dates) come whole up to ``max_valid_rows`` pairs (0 = no cap); above
+    it the same kind of hash keeps about ``max_valid_rows`` of them, a uniform draw, so the positive rate
+    and the metrics estimate those of the whole snapshot (the candidate and the champion are compared on
+    the same drawn rows). So the driver receives at most ~1.05 x ``max_train_rows`` + ~``max_valid_rows``
     rows, whatever the mart's size, and the same mart gives the same rows on any cluster layout. On a
     local session the rows come through Parquet files (``to_pandas``), not through the driver's heap.
     """
@@ -173,15 +178,19 @@ def collect_training_pairs(mart, max_train_rows: int = 0, valid_days: int = 1) -
         )
     first_valid = dates[-valid_days]
     train = labelled.where(F.col("as_of_date") < F.lit(first_valid))
+    valid = labelled.where(F.col("as_of_date") >= F.lit(first_valid))
+    buckets = 1_000_000
+    bucket = F.pmod(F.xxhash64("as_of_date", "user_id", "product_id", F.lit(7)), F.lit(buckets))
     available = train.count() if max_train_rows > 0 else 0
     if available > max_train_rows > 0:
-        buckets = 1_000_000
         keep = int(buckets * min(1.0, 1.05 * max_train_rows / available)) + 1
-        bucket = F.pmod(F.xxhash64("as_of_date", "user_id", "product_id", F.lit(7)), F.lit(buckets))
         train = train.where(bucket < keep)
-    pairs = train.unionByName(labelled.where(F.col("as_of_date") >= F.lit(first_valid)))
-    frame = to_pandas(pairs, local_spill_dir(mart.sparkSession))
+    valid_available = valid.count() if max_valid_rows > 0 else 0
+    if valid_available > max_valid_rows > 0:
+        valid = valid.where(bucket < int(buckets * max_valid_rows / valid_available) + 1)
+    frame = to_pandas(train.unionByName(valid), local_spill_dir(mart.sparkSession))
     frame.attrs["n_train_available"] = available
+    frame.attrs["n_valid_available"] = valid_available
     return frame
 
 
@@ -196,11 +205,12 @@ def run_training(
     """Split, train, evaluate against baselines and the current champion, log, register, gate.
 
     ``features`` holds labelled snapshots only. Training rows above ``max_train_rows`` (0 = no cap) are
-    sampled, stratified by snapshot and label; validation is never sampled. Returns one row describing
-    the run.
+    sampled, stratified by snapshot and label. Validation is not sampled here (``collect_training_pairs``
+    may have drawn it in Spark, above its ``max_valid_rows``). Returns one row describing the run.
     """
     check_contract(features)
     in_mart = features.attrs.get("n_train_available")  # rows drawn in Spark already (collect_training_pairs)
+    valid_in_mart = features.attrs.get("n_valid_available")
     # a stable row order makes the run reproducible: Spark returns rows in no particular order, and the
     # model's early-stopping holdout is drawn by position
     features = features.sort_values(KEY_COLUMNS, kind="stable").reset_index(drop=True)
@@ -209,6 +219,8 @@ def run_training(
     train = stratified_sample(train, max_train_rows)
     result = train_model(train, valid)
     result.extra["n_train_available"] = available
+    # the validation snapshot's pairs before its draw (0: taken whole)
+    result.extra["n_valid_available"] = int(valid_in_mart or len(valid))
     y_valid = valid[LABEL].astype(int).to_numpy()
     x_valid = feature_matrix(valid)
     registry.configure(tracking_uri, registry_uri, experiment)

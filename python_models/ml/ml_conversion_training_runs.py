@@ -26,6 +26,7 @@ def model(dbt, session):
     retrain_every_days = dbt.config.meta_get("ml_retrain_every_days")
     retrain = dbt.config.meta_get("ml_retrain")
     max_train_pairs = dbt.config.meta_get("ml_max_train_pairs")
+    max_valid_pairs = dbt.config.meta_get("ml_max_valid_pairs")
     due, _reason = training_due(
         mart,
         session.table(str(dbt.this)) if dbt.is_incremental else None,
@@ -39,7 +40,7 @@ def model(dbt, session):
         return session.createDataFrame([], schema=RUN_SCHEMA_DDL)
     max_train_rows = int(max_train_pairs or 0)
     # the sample is drawn in Spark: the driver never holds the whole mart
-    features = collect_training_pairs(mart, max_train_rows)
+    features = collect_training_pairs(mart, max_train_rows, max_valid_rows=int(max_valid_pairs or 0))
     runs = run_training(
         features,
         model_name=model_name,
