@@ -144,15 +144,21 @@ def test_stratified_sample_keeps_the_positive_rate_and_every_snapshot() -> None:
     assert stratified_sample(frame, 0) is frame and stratified_sample(frame, len(frame)) is frame
 
 
+def _labelled_mart(n_days: int, per_day: int) -> pd.DataFrame:
+    """A feature-mart frame: unique pairs (as in the mart), every label complete."""
+    frame = _frame(n_days=n_days, per_day=per_day)
+    frame["user_id"] = [f"u{i}" for i in range(len(frame))]
+    frame["product_id"] = frame["product_id"].astype(str)
+    frame["is_label_complete"] = True
+    return frame
+
+
 def test_training_pairs_are_sampled_in_spark_with_validation_whole(spark) -> None:  # type: ignore[no-untyped-def]
     """The driver gets about the capped share of the training snapshots, all validation rows, only the
     model's columns, and the same rows on every call."""
     from lakehouse_ml.pipeline import collect_training_pairs
 
-    frame = _frame(n_days=4, per_day=2_000)
-    frame["user_id"] = [f"u{i}" for i in range(len(frame))]  # unique pairs, as in the mart
-    frame["product_id"] = frame["product_id"].astype(str)
-    frame["is_label_complete"] = True
+    frame = _labelled_mart(n_days=4, per_day=2_000)
     frame["extra_column"] = 1.0
     late = frame.iloc[:50].assign(as_of_date=pd.Timestamp("2019-10-20").date(), is_label_complete=False)
     mart = spark.createDataFrame(pd.concat([frame, late], ignore_index=True))
@@ -175,10 +181,7 @@ def test_validation_pairs_above_their_cap_are_a_uniform_deterministic_draw(spark
     the positive rate kept, the same rows on every call; training rows are not touched by it."""
     from lakehouse_ml.pipeline import collect_training_pairs
 
-    frame = _frame(n_days=3, per_day=4_000)
-    frame["user_id"] = [f"u{i}" for i in range(len(frame))]
-    frame["product_id"] = frame["product_id"].astype(str)
-    frame["is_label_complete"] = True
+    frame = _labelled_mart(n_days=3, per_day=4_000)
     mart = spark.createDataFrame(frame)
     valid_date = frame["as_of_date"].max()
     valid_rate = frame.loc[frame["as_of_date"] == valid_date, LABEL].mean()

@@ -171,7 +171,9 @@ def collect_training_pairs(  # type: ignore[no-untyped-def]
     from pyspark.sql import functions as F
 
     labelled = mart.where("is_label_complete").select(*KEY_COLUMNS, *FEATURES, LABEL)
-    dates = sorted(r[0] for r in labelled.select("as_of_date").distinct().collect())
+    # one scan gives the snapshot dates and the pairs per date, i.e. both sides' sizes
+    pairs_per_date = dict(labelled.groupBy("as_of_date").count().collect())
+    dates = sorted(pairs_per_date)
     if len(dates) < valid_days + 1:
         raise FeatureContractError(
             f"need at least {valid_days + 1} labelled snapshot dates for a time split, got {len(dates)}"
@@ -181,11 +183,11 @@ def collect_training_pairs(  # type: ignore[no-untyped-def]
     valid = labelled.where(F.col("as_of_date") >= F.lit(first_valid))
     buckets = 1_000_000
     bucket = F.pmod(F.xxhash64("as_of_date", "user_id", "product_id", F.lit(7)), F.lit(buckets))
-    available = train.count() if max_train_rows > 0 else 0
+    available = sum(pairs_per_date[d] for d in dates[:-valid_days]) if max_train_rows > 0 else 0
     if available > max_train_rows > 0:
         keep = int(buckets * min(1.0, 1.05 * max_train_rows / available)) + 1
         train = train.where(bucket < keep)
-    valid_available = valid.count() if max_valid_rows > 0 else 0
+    valid_available = sum(pairs_per_date[d] for d in dates[-valid_days:]) if max_valid_rows > 0 else 0
     if valid_available > max_valid_rows > 0:
         valid = valid.where(bucket < int(buckets * max_valid_rows / valid_available) + 1)
     frame = to_pandas(train.unionByName(valid), local_spill_dir(mart.sparkSession))
@@ -219,7 +221,7 @@ def run_training(
     train = stratified_sample(train, max_train_rows)
     result = train_model(train, valid)
     result.extra["n_train_available"] = available
-    # the validation snapshot's pairs before its draw (0: taken whole)
+    # the validation snapshot's pairs before its draw (its rows when it came whole)
     result.extra["n_valid_available"] = int(valid_in_mart or len(valid))
     y_valid = valid[LABEL].astype(int).to_numpy()
     x_valid = feature_matrix(valid)
