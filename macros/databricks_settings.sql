@@ -8,6 +8,8 @@
       Databricks one is liquid-clustered on the same column: both let a merge or a date filter skip files);
     * `large_table_properties()`: table properties for the big, frequently appended tables (none locally:
       dbt-spark would write an empty `tblproperties ()` clause for an empty dict);
+    * `data_skipping_properties(columns, partition_columns)`: the table property limiting Delta's file
+      statistics to `columns` (on both engines) less the table's partition columns;
     * `grant_analyst_access()`: an on-run-end hook; on Databricks analysts (var `analysts_group`) may read
       Gold and nothing else; locally it does nothing (the local metastore has no grants).
 -#}
@@ -30,6 +32,15 @@
     {%- else -%}
         {{ return(none) }}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro data_skipping_properties(columns, partition_columns=none) -%}
+    {#- Delta collects min, max and null counts for the first 32 columns unless told which: on a wide table
+        that is a large part of the write (see BENCHMARKS.md). A partition column has no file statistics
+        (Delta refuses one: its values already skip files), so it is left out where the table is
+        partitioned; Delta refuses boolean columns too. -#}
+    {%- set kept = columns | reject('in', partition_columns or []) | list -%}
+    {{ return({'delta.dataSkippingStatsColumns': kept | join(',')}) }}
 {%- endmacro %}
 
 {% macro grant_analyst_access() -%}

@@ -19,8 +19,13 @@
 {%- endmacro %}
 
 {% macro decile_bucket(value, edges) -%}
+    {#- the count `size(filter(edges, edge -> edge < value))` gives, as nine comparisons that Spark's code
+        generation compiles (a higher-order function's lambda is interpreted row by row) -#}
     case
         when {{ value }} is null then -1
-        else size(filter({{ edges }}, edge -> edge < {{ value }}))
+        else
+            {%- for i in range(9) %}
+                {{ '+ ' if not loop.first }}cast({{ edges }}[{{ i }}] < {{ value }} as int)
+            {%- endfor %}
     end
 {%- endmacro %}

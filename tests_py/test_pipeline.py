@@ -452,6 +452,56 @@ def test_feature_drift_computes_only_new_scorings_and_equals_a_rebuild(spark, bu
     assert {r[4] for r in rebuilt} <= {"stable", "watch", "shifted"}
 
 
+def test_training_profile_is_the_deciles_of_the_training_pairs_or_of_their_draw(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
+    """Each bucket's share is recomputed here from the mart's training pairs and the stored edges (-1 for
+    nulls, else the number of edges below the value). Under var drift_profile_max_pairs every pair counts;
+    above it, the pairs whose key hashes below a threshold: the draw training samples with."""
+    import numpy as np
+    from pyspark.sql import functions as F
+
+    from lakehouse_ml.pipeline import DRAW_BUCKETS, pair_draw_bucket
+
+    table = "ml.ml_feature_training_profile"
+    features = list(spark.table(table).select("feature_name").distinct().toPandas()["feature_name"])
+    runs = spark.table("ml.ml_conversion_training_runs").select("model_version", "train_from", "train_to")
+
+    def check(profile: pd.DataFrame, cap: int = 0) -> None:
+        for version, rows in profile.groupby("model_version"):
+            run = runs.where(F.col("model_version") == version).first()
+            window = spark.table("ml.ml_user_item_features").where(
+                F.col("as_of_date").between(run.train_from, run.train_to)
+            )
+            pairs = window.count()
+            assert (rows["training_pairs"] == pairs).all()
+            if cap:
+                window = window.where(pair_draw_bucket() < int(DRAW_BUCKETS * (cap / pairs)) + 1)
+            values = window.select(*features).toPandas()
+            assert 0 < len(values) < pairs if cap else len(values) == pairs
+            for feature, buckets in rows.groupby("feature_name"):
+                edges = np.asarray(buckets["decile_edges"].iloc[0], dtype=float)
+                column = values[feature].astype(float).to_numpy()
+                expected = np.where(np.isnan(column), -1, (column[:, None] > edges[None, :]).sum(axis=1))
+                shares = pd.Series(expected).value_counts(normalize=True).reindex(range(-1, 10), fill_value=0.0)
+                assert (buckets["training_values"] == len(values)).all()
+                stored = buckets.set_index("bucket")["training_share"].sort_index()
+                assert stored.to_numpy() == pytest.approx(shares.to_numpy(), abs=1e-12)
+
+    whole = spark.table(table).toPandas()
+    check(whole)
+    cap = int(whole["training_pairs"].min()) // 4
+    try:
+        capped = f"{{drift_profile_max_pairs: {cap}}}"
+        run_dbt("run", "--full-refresh", "--select", "ml_feature_training_profile", "--vars", capped)
+        check(spark.table(table).toPandas(), cap)
+    finally:
+        run_dbt("run", "--full-refresh", "--select", "ml_feature_training_profile")
+    rebuilt = spark.table(table).toPandas()
+    key = ["model_version", "feature_name", "bucket"]
+    assert rebuilt.sort_values(key)[["training_values", "training_share"]].to_numpy().tolist() == (
+        whole.sort_values(key)[["training_values", "training_share"]].to_numpy().tolist()
+    )
+
+
 def _fingerprints(spark) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyped-def]
     """Row count and an order-independent content checksum of every Bronze, Silver and Gold table and the
     feature mart (the ML run log and predictions carry run times by design)."""

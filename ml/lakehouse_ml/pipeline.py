@@ -153,6 +153,18 @@ def training_due(  # type: ignore[no-untyped-def]
     return retrain_decision(latest, last_valid, has_champion, every_days, force)
 
 
+DRAW_BUCKETS = 1_000_000
+
+
+def pair_draw_bucket():  # type: ignore[no-untyped-def]
+    """The bucket (0 to ``DRAW_BUCKETS`` - 1) of a mart row's pair key by which samples are drawn: a row is
+    kept when its bucket is below a threshold. The drift check's training profile
+    (ml_feature_training_profile) draws with the same expression in SQL."""
+    from pyspark.sql import functions as F
+
+    return F.pmod(F.xxhash64("as_of_date", "user_id", "product_id", F.lit(7)), F.lit(DRAW_BUCKETS))
+
+
 def collect_training_pairs(  # type: ignore[no-untyped-def]
     mart, max_train_rows: int = 0, valid_days: int = 1, max_valid_rows: int = 0
 ) -> pd.DataFrame:
@@ -181,8 +193,8 @@ def collect_training_pairs(  # type: ignore[no-untyped-def]
     first_valid = dates[-valid_days]
     train = labelled.where(F.col("as_of_date") < F.lit(first_valid))
     valid = labelled.where(F.col("as_of_date") >= F.lit(first_valid))
-    buckets = 1_000_000
-    bucket = F.pmod(F.xxhash64("as_of_date", "user_id", "product_id", F.lit(7)), F.lit(buckets))
+    buckets = DRAW_BUCKETS
+    bucket = pair_draw_bucket()
     available = sum(pairs_per_date[d] for d in dates[:-valid_days]) if max_train_rows > 0 else 0
     if available > max_train_rows > 0:
         keep = int(buckets * min(1.0, 1.05 * max_train_rows / available)) + 1

@@ -1,9 +1,16 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+{%- set max_pairs = var('drift_profile_max_pairs') | int %}
 -- The training profile of each model version that scored a snapshot, the reference of the drift check:
 -- per key feature, the deciles of its values over the version's training snapshots and the share of those
 -- values in each bucket (nulls are bucket -1, deciles 0 to 9). Incremental (append): a version is
 -- profiled once, on the run that first sees it score, from the feature mart as it was then; every run
 -- trains a version but only a promoted one scores, so most runs profile nothing.
+-- Above var `drift_profile_max_pairs` ({{ max_pairs }}; 0 = no cap) training pairs, a version is profiled
+-- on a uniform draw of about that many: the pairs whose key hashes below a threshold, the hash training
+-- draws its sample with (lakehouse_ml.pipeline.collect_training_pairs), so at the training cap the
+-- profile describes about the pairs the version trained on. Deciles and shares from a million values
+-- estimate the whole window's to well under a percentage point; the whole window cost a pass per feature
+-- over every training pair.
 
 with features as (
 
@@ -32,27 +39,63 @@ runs as (
 
 ),
 
-long_values as (
+training_pairs as (
 
-    select {{ drift_feature_values('features') }}
+    -- only the snapshots some run trained on (the mart is partitioned or clustered by as_of_date), each
+    -- pair with its bucket of the draw (0 to 999,999)
+    select
+        features.*,
+        pmod(xxhash64(features.as_of_date, features.user_id, features.product_id, 7), 1000000) as pair_bucket
     from features
-    -- only the snapshots some run trained on (the mart is partitioned or clustered by as_of_date)
     where
         features.as_of_date >= (select min(runs.train_from) from runs)
         and features.as_of_date <= (select max(runs.train_to) from runs)
 
 ),
 
+run_draws as (
+
+    -- per run, the buckets its profile keeps: all of them up to the cap, else a share giving about the cap
+    select
+        runs.model_version,
+        runs.train_from,
+        runs.train_to,
+        count(*) as training_pairs,
+        case
+            when {{ max_pairs }} > 0 and count(*) > {{ max_pairs }}
+                then cast(1000000 * ({{ max_pairs }} / count(*)) as bigint) + 1
+            else 1000000
+        end as kept_buckets
+    from runs
+    inner join training_pairs
+        on training_pairs.as_of_date between runs.train_from and runs.train_to
+    group by runs.model_version, runs.train_from, runs.train_to
+
+),
+
+long_values as (
+
+    select
+        training_pairs.pair_bucket,
+        {{ drift_feature_values('training_pairs') }}
+    from training_pairs
+    where training_pairs.pair_bucket < (select max(run_draws.kept_buckets) from run_draws)
+
+),
+
 training_values as (
 
     select
-        runs.model_version,
+        run_draws.model_version,
         long_values.feature_name,
         long_values.feature_value
     from long_values
-    -- one row per (run, value): a value belongs to each run whose training window holds its snapshot
-    inner join runs
-        on long_values.as_of_date between runs.train_from and runs.train_to
+    -- one row per (run, value): a value belongs to each run whose training window holds its snapshot and
+    -- whose draw holds its pair
+    inner join run_draws
+        on
+            long_values.as_of_date between run_draws.train_from and run_draws.train_to
+            and long_values.pair_bucket < run_draws.kept_buckets
 
 ),
 
@@ -61,8 +104,7 @@ edges as (
     select
         model_version,
         feature_name,
-        percentile_approx(feature_value, array(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) as decile_edges,
-        count(*) as training_values
+        percentile_approx(feature_value, array(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) as decile_edges
     from training_values
     group by model_version, feature_name
 
@@ -70,9 +112,11 @@ edges as (
 
 bucketed as (
 
-    select
+    -- (edges is a row per feature: broadcast, not a shuffle of every value; the plan cannot know its size)
+    select /*+ broadcast(edges) */
         training_values.model_version,
         training_values.feature_name,
+        edges.decile_edges,
         {{ decile_bucket('training_values.feature_value', 'edges.decile_edges') }} as bucket
     from training_values
     -- many-to-one: edges has one row per (model_version, feature_name)
@@ -85,26 +129,32 @@ bucketed as (
 
 bucket_counts as (
 
+    -- one aggregate per feature counts every bucket (-1 to 9), so a bucket no training value fell in still
+    -- gets its row, and the deciles are computed once (a second consumer of edges computed them again)
     select
         model_version,
         feature_name,
-        bucket,
-        count(*) as bucket_values
+        any_value(decile_edges) as decile_edges,
+        count(*) as training_values,
+        array(
+            {%- for bucket in range(-1, 10) %}
+                count_if(bucket = {{ bucket }}){{ ',' if not loop.last }}
+            {%- endfor %}
+        ) as bucket_values
     from bucketed
-    group by model_version, feature_name, bucket
+    group by model_version, feature_name
 
 ),
 
 all_buckets as (
 
-    -- every bucket of every profiled feature, so a bucket no training value fell in still has a row
     select
         model_version,
         feature_name,
         decile_edges,
         training_values,
-        explode(sequence(-1, 9)) as bucket
-    from edges
+        posexplode(bucket_values) as (bucket_position, bucket_values)
+    from bucket_counts
 
 ),
 
@@ -113,17 +163,16 @@ final as (
     select
         all_buckets.model_version,
         all_buckets.feature_name,
-        all_buckets.bucket,
+        -- position 0 holds bucket -1 (the nulls)
+        all_buckets.bucket_position - 1 as bucket,
         all_buckets.decile_edges,
         all_buckets.training_values,
-        coalesce(bucket_counts.bucket_values, 0) / all_buckets.training_values as training_share
+        all_buckets.bucket_values / all_buckets.training_values as training_share,
+        run_draws.training_pairs
     from all_buckets
-    -- at most one count per bucket
-    left join bucket_counts
-        on
-            all_buckets.model_version = bucket_counts.model_version
-            and all_buckets.feature_name = bucket_counts.feature_name
-            and all_buckets.bucket = bucket_counts.bucket
+    -- one draw per version
+    inner join run_draws
+        on all_buckets.model_version = run_draws.model_version
 
 )
 

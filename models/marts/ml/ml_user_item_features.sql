@@ -16,6 +16,9 @@
         liquid_clustered_by=databricks_only(['as_of_date']),
         partition_by=local_only(['as_of_date']),
         on_schema_change='fail',
+        tblproperties=data_skipping_properties(
+            ['as_of_date', 'user_id', 'product_id'], local_only(['as_of_date'])
+        ),
     )
 }}
 -- ML feature mart: one row per (as_of_date, user, product) candidate pair.
