@@ -193,15 +193,14 @@ def collect_training_pairs(  # type: ignore[no-untyped-def]
     first_valid = dates[-valid_days]
     train = labelled.where(F.col("as_of_date") < F.lit(first_valid))
     valid = labelled.where(F.col("as_of_date") >= F.lit(first_valid))
-    buckets = DRAW_BUCKETS
     bucket = pair_draw_bucket()
     available = sum(pairs_per_date[d] for d in dates[:-valid_days]) if max_train_rows > 0 else 0
     if available > max_train_rows > 0:
-        keep = int(buckets * min(1.0, 1.05 * max_train_rows / available)) + 1
+        keep = int(DRAW_BUCKETS * min(1.0, 1.05 * max_train_rows / available)) + 1
         train = train.where(bucket < keep)
     valid_available = sum(pairs_per_date[d] for d in dates[-valid_days:]) if max_valid_rows > 0 else 0
     if valid_available > max_valid_rows > 0:
-        valid = valid.where(bucket < int(buckets * max_valid_rows / valid_available) + 1)
+        valid = valid.where(bucket < int(DRAW_BUCKETS * max_valid_rows / valid_available) + 1)
     frame = to_pandas(train.unionByName(valid), local_spill_dir(mart.sparkSession))
     frame.attrs["n_train_available"] = available
     frame.attrs["n_valid_available"] = valid_available

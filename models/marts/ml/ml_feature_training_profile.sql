@@ -8,9 +8,9 @@
 -- Above var `drift_profile_max_pairs` ({{ max_pairs }}; 0 = no cap) training pairs, a version is profiled
 -- on a uniform draw of about that many: the pairs whose key hashes below a threshold, the hash training
 -- draws its sample with (lakehouse_ml.pipeline.collect_training_pairs), so at the training cap the
--- profile describes about the pairs the version trained on. Deciles and shares from a million values
--- estimate the whole window's to well under a percentage point; the whole window cost a pass per feature
--- over every training pair.
+-- profile describes about the pairs the version trained on. The whole window cost a pass per feature over
+-- every training pair. On the 1M bench the draw's edges matched the whole window's but where a whole-number
+-- feature's decile sat on a boundary between two values (BENCHMARKS.md).
 
 with features as (
 
@@ -153,7 +153,7 @@ all_buckets as (
         feature_name,
         decile_edges,
         training_values,
-        posexplode(bucket_values) as (bucket_position, bucket_values)
+        posexplode(bucket_values) as (bucket_position, bucket_count)
     from bucket_counts
 
 ),
@@ -167,7 +167,7 @@ final as (
         all_buckets.bucket_position - 1 as bucket,
         all_buckets.decile_edges,
         all_buckets.training_values,
-        all_buckets.bucket_values / all_buckets.training_values as training_share,
+        all_buckets.bucket_count / all_buckets.training_values as training_share,
         run_draws.training_pairs
     from all_buckets
     -- one draw per version
