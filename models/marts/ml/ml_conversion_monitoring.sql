@@ -1,10 +1,22 @@
 -- Model monitoring once labels arrive: for each scored snapshot whose label window has closed, the
 -- realised conversion rate per score decile next to the mean predicted probability. A healthy model
 -- has realised rates falling from decile 1 to 10 and close to the predicted ones.
+-- Only the snapshots both sides can join are read: the mart from the first scored snapshot on (most
+-- snapshots are training history no model scored), the predictions up to the last label-complete one
+-- (the newest ones wait for their labels). Locally the mart is partitioned by as_of_date and the first
+-- filter prunes its partitions; joining the whole of both tables read every pair twice for a few
+-- snapshots' result.
 
 with predictions as (
 
     select * from {{ ref('ml_conversion_predictions') }}
+
+),
+
+scored_range as (
+
+    select min(as_of_date) as first_scored_snapshot
+    from predictions
 
 ),
 
@@ -16,26 +28,50 @@ labels as (
         product_id,
         converted
     from {{ ref('ml_user_item_features') }}
-    where is_label_complete
+    where
+        is_label_complete
+        and as_of_date >= (select scored_range.first_scored_snapshot from scored_range)
+
+),
+
+labelled_range as (
+
+    select max(as_of_date) as last_labelled_snapshot
+    from labels
+
+),
+
+labelled_predictions as (
+
+    select
+        as_of_date,
+        user_id,
+        product_id,
+        model_name,
+        model_version,
+        probability_decile,
+        probability
+    from predictions
+    where as_of_date <= (select labelled_range.last_labelled_snapshot from labelled_range)
 
 ),
 
 labelled as (
 
     select
-        predictions.as_of_date,
-        predictions.model_name,
-        predictions.model_version,
-        predictions.probability_decile,
-        predictions.probability,
+        labelled_predictions.as_of_date,
+        labelled_predictions.model_name,
+        labelled_predictions.model_version,
+        labelled_predictions.probability_decile,
+        labelled_predictions.probability,
         labels.converted
-    from predictions
+    from labelled_predictions
     -- one-to-one: both are unique on (as_of_date, user_id, product_id) (tested)
     inner join labels
         on
-            predictions.as_of_date = labels.as_of_date
-            and predictions.user_id = labels.user_id
-            and predictions.product_id = labels.product_id
+            labelled_predictions.as_of_date = labels.as_of_date
+            and labelled_predictions.user_id = labels.user_id
+            and labelled_predictions.product_id = labels.product_id
 
 ),
 
