@@ -452,6 +452,44 @@ def test_feature_drift_computes_only_new_scorings_and_equals_a_rebuild(spark, bu
     assert {r[4] for r in rebuilt} <= {"stable", "watch", "shifted"}
 
 
+def test_predictions_overwrite_only_the_snapshots_scored_and_survive_repartitioning(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
+    """Locally the predictions are partitioned by as_of_date and a scoring run overwrites the partitions of
+    the snapshots it scores (the latest, re-scored every run): the other snapshots' files are not rewritten.
+    A table an earlier version built unpartitioned is repartitioned in place first, its rows kept."""
+    preds = "ml.ml_conversion_predictions"
+
+    def partition_columns() -> list[str]:
+        return list(spark.sql(f"describe detail {preds}").first()["partitionColumns"])
+
+    def counts() -> dict:
+        return {r[0]: r[1] for r in spark.sql(f"select as_of_date, count(*) from {preds} group by 1").collect()}
+
+    assert partition_columns() == ["as_of_date"]
+    before = counts()
+    older, latest = min(before), max(before)
+    assert older < latest
+    original_run_id = spark.sql(f"select max(run_id) from {preds}").first()[0]
+    # an older snapshot's rows marked (a run that rewrote them would lose the mark), then the table made
+    # unpartitioned, as the merge-based version of the model built it
+    spark.sql(f"update {preds} set run_id = 'not rewritten' where as_of_date = date'{older}'")
+    spark.sql(f"create or replace table {preds} using delta as select * from {preds}")
+    assert partition_columns() == []
+    scored_before = spark.sql(f"select max(scored_at) from {preds} where as_of_date = date'{latest}'").first()[0]
+    try:
+        run_dbt("run", "--select", "ml_conversion_predictions")
+        assert partition_columns() == ["as_of_date"]
+        assert counts() == before  # every snapshot kept, the re-scored one replaced whole (no duplicates)
+        marked = spark.sql(f"select distinct run_id from {preds} where as_of_date = date'{older}'").collect()
+        assert [r[0] for r in marked] == ["not rewritten"]
+        scored_now = spark.sql(f"select min(scored_at) from {preds} where as_of_date = date'{latest}'").first()[0]
+        assert scored_now > scored_before
+        last_write = spark.sql(f"describe history {preds} limit 1").first()
+        assert last_write["operation"] == "WRITE"
+        assert int(last_write["operationMetrics"]["numOutputRows"]) == before[latest]
+    finally:
+        spark.sql(f"update {preds} set run_id = '{original_run_id}' where run_id = 'not rewritten'")
+
+
 def test_training_profile_is_the_deciles_of_the_training_pairs_or_of_their_draw(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
     """Each bucket's share is recomputed here from the mart's training pairs and the stored edges (-1 for
     nulls, else the number of edges below the value). Under var drift_profile_max_pairs every pair counts;
@@ -521,7 +559,7 @@ def test_rebuild_changes_no_table_and_keeps_the_champion(spark, built, run_dbt) 
     assert {k: v for k, v in after.items() if before.get(k) != v} == {}
     # no new labelled day: no retraining (the champion keeps scoring)
     assert spark.table("ml.ml_conversion_training_runs").count() == 1
-    assert spark.table("ml.ml_conversion_predictions").count() == preds_before  # merge, not append
+    assert spark.table("ml.ml_conversion_predictions").count() == preds_before  # replaced, not appended
     run_dbt("run", "--select", "ml_conversion_training_runs", "--vars", "{ml_retrain: true}")  # asked for
     runs = spark.table("ml.ml_conversion_training_runs").orderBy("trained_at").toPandas()
     assert len(runs) == 2

@@ -2,7 +2,9 @@
 
 Scores the latest snapshot (every run) and each snapshot after the champion's training data not scored
 yet, so the predictions of earlier days meet their labels in the monitoring marts. Incremental by
-as_of_date: a rerun for a snapshot replaces its rows (merge on the pair key). Outputs probabilities (never
+as_of_date: a rerun for a snapshot replaces its rows. Locally the table is partitioned by as_of_date and a
+run overwrites the partitions of the snapshots it scored (the strategy and partitioning are set in
+_ml__models.yml, by target); on Databricks it merges on the pair key. Outputs probabilities (never
 class labels) with the model name, version and run id on every row.
 """
 
@@ -10,7 +12,6 @@ class labels) with the model name, version and run id on every row.
 def model(dbt, session):
     dbt.config(
         materialized="incremental",
-        incremental_strategy="merge",
         unique_key=["as_of_date", "user_id", "product_id"],
     )
     from lakehouse_ml.pipeline import score_snapshots
