@@ -67,12 +67,19 @@ def _own_mlflow_store():  # type: ignore[no-untyped-def]
 
 
 def test_champion_moves_only_when_beaten_on_the_same_data(tmp_path: Path) -> None:
+    import matplotlib.pyplot as plt
+    import mlflow
+
     from lakehouse_ml import registry
     from lakehouse_ml.pipeline import run_training
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     first = run_training(_frame(seed=1), "gate_test", experiment="gate_test", tracking_uri=uri)
     assert bool(first.loc[0, "promoted"]) and first.loc[0, "champion_version_before"] is None
+    # the diagnostic figures are in the run, and none is left open in the process
+    logged = {a.path for a in mlflow.MlflowClient().list_artifacts(first.loc[0, "run_id"], "plots")}
+    assert logged == {f"plots/{n}.png" for n in ("roc", "pr", "calibration", "feature_importance")}
+    assert plt.get_fignums() == []
     second = run_training(_frame(seed=1), "gate_test", experiment="gate_test", tracking_uri=uri)
     assert not bool(second.loc[0, "promoted"])  # a tie is not a win
     assert registry.champion_version("gate_test") == first.loc[0, "model_version"]

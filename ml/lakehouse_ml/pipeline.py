@@ -250,11 +250,11 @@ def run_training(
             "baseline_prior": prior_baseline(train, valid),
         }
         if len(np.unique(y_valid)) == 2:
-            mlflow.log_figure(plots.roc_figure(y_valid, curves), "plots/roc.png")
-            mlflow.log_figure(plots.pr_figure(y_valid, curves), "plots/pr.png")
-            mlflow.log_figure(plots.calibration_figure(y_valid, result.valid_prob), "plots/calibration.png")
+            plots.log_and_close(plots.roc_figure(y_valid, curves), "plots/roc.png")
+            plots.log_and_close(plots.pr_figure(y_valid, curves), "plots/pr.png")
+            plots.log_and_close(plots.calibration_figure(y_valid, result.valid_prob), "plots/calibration.png")
             importance = _permutation_importance(result.model, x_valid, y_valid)
-            mlflow.log_figure(plots.importance_figure(FEATURES, importance), "plots/feature_importance.png")
+            plots.log_and_close(plots.importance_figure(FEATURES, importance), "plots/feature_importance.png")
         champion_before = registry.champion_version(model_name)
         champion_score = None
         if champion_before is not None:

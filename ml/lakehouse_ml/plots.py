@@ -11,6 +11,17 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 
+def log_and_close(fig, artifact_file: str) -> None:  # type: ignore[no-untyped-def]
+    """Log ``fig`` to the active MLflow run, then close it: pyplot keeps every figure it made open (and in
+    memory) until closed, so a process that trains many times would gather them."""
+    import mlflow
+
+    try:
+        mlflow.log_figure(fig, artifact_file)
+    finally:
+        plt.close(fig)
+
+
 def roc_figure(y: np.ndarray, scores: dict[str, np.ndarray]):  # type: ignore[no-untyped-def]
     fig, ax = plt.subplots(figsize=(5, 5))
     for name, s in scores.items():
