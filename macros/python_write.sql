@@ -9,8 +9,7 @@
 {% macro py_write_table(compiled_code, target_relation) %}
 {#- (the output starts on a new line: the caller indents this macro's call) #}
 {{ compiled_code }}
-{%- set partition_by = config.get('partition_by') -%}
-{%- set partition_by = [partition_by] if partition_by is string else (partition_by or []) %}
+{%- set partition_by = partition_by_columns() %}
 # --- dbt materialization (this project's macros/python_write.sql) --- #
 dbt = dbtObj(spark.table)
 df = model(dbt, spark)
@@ -51,8 +50,7 @@ writer.saveAsTable("{{ target_relation }}")
     partitioned so, does not exist yet, or is being rebuilt (full refresh), and on Databricks.
 -#}
 {% macro partition_existing_table() %}
-    {%- set partition_by = config.get('partition_by') -%}
-    {%- set partition_by = [partition_by] if partition_by is string else (partition_by or []) -%}
+    {%- set partition_by = partition_by_columns() -%}
     {%- if execute and partition_by and target.type != 'databricks' and not should_full_refresh() -%}
         {%- set existing = load_relation(this) -%}
         {%- if existing is not none -%}
@@ -72,4 +70,11 @@ writer.saveAsTable("{{ target_relation }}")
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}
+{% endmacro %}
+
+
+{#- The model's `partition_by` as a list of column names (it may be configured as one name or a list). -#}
+{% macro partition_by_columns() %}
+    {%- set partition_by = config.get('partition_by') -%}
+    {%- do return([partition_by] if partition_by is string else (partition_by or [])) -%}
 {% endmacro %}
