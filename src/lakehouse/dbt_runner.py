@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 class ProjectNotFoundError(RuntimeError):
@@ -21,8 +23,10 @@ def project_dir(start: Path | None = None) -> Path:
     raise ProjectNotFoundError("no dbt_project.yml here or above: run from the ecommerce-lakehouse checkout")
 
 
-def run_dbt(args: list[str]) -> bool:
+def run_dbt(args: list[str], callbacks: list[Callable[[Any], None]] | None = None) -> bool:
     """Invoke dbt with ``args`` (project and profiles from the checkout). Returns True on success.
+
+    ``callbacks`` receive every dbt event (the bench follows NodeStart / NodeFinished with them).
 
     The local target's SparkSession is created lazily by the adapter's ``session_factory`` on the first
     connection, and reused afterwards (also by later invocations in the same process).
@@ -35,5 +39,5 @@ def run_dbt(args: list[str]) -> bool:
         full += ["--project-dir", str(root)]
     if "--profiles-dir" not in full:
         full += ["--profiles-dir", str(root)]
-    result = dbtRunner().invoke(full)
+    result = dbtRunner(callbacks=callbacks or []).invoke(full)
     return bool(result.success)

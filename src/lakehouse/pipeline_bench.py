@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from lakehouse.bench import _peak_rss_mib
+from lakehouse.memwatch import MemoryWatch
 
 LAYERS = ("bronze", "silver", "gold", "features", "training", "scoring")
 
@@ -175,8 +176,10 @@ def run_one(events: int, days: int, work: Path, seed: int = 42) -> dict:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(str(f), dest)
         started = time.perf_counter()
-        ok = run_dbt(["build", "--target-path", str(target)])
+        with MemoryWatch() as watch:
+            ok = run_dbt(["build", "--target-path", str(target)], callbacks=[watch.on_event])
         out[f"{phase}_build_seconds"] = time.perf_counter() - started
+        out[f"{phase}_memory"] = watch.summary()
         out[f"{phase}_build_ok"] = ok
         out[f"{phase}_layers"] = layer_seconds(target / "run_results.json", target / "manifest.json")
         if phase == "full":
@@ -216,10 +219,37 @@ def _row(r: dict) -> list[str]:
         f"{r['floor_seconds']:.0f} ({full / r['floor_seconds']:.1f}x)",
         f"{r['pandas_seconds']:.0f}",
         f"{max(r['python_peak_rss_mib'], r['jvm_peak_rss_mib']) / 1024:.1f} / "
-        f"{(r['python_peak_rss_mib'] + r['jvm_peak_rss_mib']) / 1024:.1f}",
+        f"{(r['python_peak_rss_mib'] + r['jvm_peak_rss_mib']) / 1024:.1f} / {_sampled_peak(r)}",
         f"{sum(r['sizes_mib'].values()):,.0f}",
         "yes" if r["full_build_ok"] and r["daily_build_ok"] else "NO",
     ]
+
+
+def _sampled_peak(r: dict) -> str:
+    """The highest sampled RSS of the whole process tree over both builds (older results lack it)."""
+    peaks = [r[k]["tree_peak_mib"] for k in ("full_memory", "daily_memory") if k in r]
+    return f"{max(peaks) / 1024:.1f}" if peaks else "-"
+
+
+def _short(uid: str) -> str:
+    """A node's name without its resource type and package (``model.ecommerce_lakehouse.x`` -> ``x``)."""
+    return uid.split(".")[2] if uid.count(".") >= 2 else uid
+
+
+def memory_lines(r: dict) -> list[str]:
+    """Where each build's memory peaked: the node running when the sampled peak was reached."""
+    lines = []
+    for phase in ("full", "daily"):
+        m = r.get(f"{phase}_memory")
+        if not m:
+            continue
+        lines.append(
+            f"{r['events_generated']:,} events, {phase} build: run {m['tree_peak_mib'] / 1024:.1f} GiB during "
+            f"{_short(m['tree_peak_node'])}; Python {m['python_peak_mib'] / 1024:.1f} GiB during "
+            f"{_short(m['python_peak_node'])}; JVM {m['jvm_peak_mib'] / 1024:.1f} GiB during "
+            f"{_short(m['jvm_peak_node'])}"
+        )
+    return lines
 
 
 HEADER = [
@@ -232,7 +262,7 @@ HEADER = [
     "daily build s (of full)",
     "floor s (pipeline/floor)",
     "pandas s",
-    "peak RSS GiB (max / py+JVM)",
+    "peak RSS GiB (max / py+JVM / run)",
     "tables MiB",
     "build ok",
 ]
@@ -242,7 +272,8 @@ def render(results: list[dict]) -> str:
     rows = [HEADER, *[_row(r) for r in results]]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
     fmt = lambda row: " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True))  # noqa: E731
-    return "\n".join([fmt(rows[0]), "-+-".join("-" * w for w in widths), *map(fmt, rows[1:])])
+    table = [fmt(rows[0]), "-+-".join("-" * w for w in widths), *map(fmt, rows[1:])]
+    return "\n".join(table + [line for r in results for line in memory_lines(r)])
 
 
 def markdown(results: list[dict], command: str) -> str:
@@ -300,6 +331,7 @@ def write_benchmarks_md(path: Path, results: list[dict], command: str) -> None:
         + f"; tables per schema MiB {', '.join(f'{k} {v:,.0f}' for k, v in r['sizes_mib'].items())}; "
         f"pandas read {r['pandas_read_seconds']:.0f}s of {r['pandas_seconds']:.0f}s, "
         f"peak RSS {r['pandas_peak_rss_mib'] / 1024:.1f} GiB"
+        + "".join(f"; {line.split(', ', 1)[1]}" for line in memory_lines(r))
         for r in results
     )
     path.write_text(f"{head}{begin}\n{markdown(results, command)}\n{detail}\n{end}{tail}")
