@@ -36,7 +36,7 @@ def test_each_node_keeps_the_peak_reached_while_it_ran() -> None:
             time.sleep(0.2)
             watch.on_event(_event("NodeFinished", "model.shop.after"))
             # the child is in the tree while it lives
-            assert child.pid in process_tree(watch.root)
+            assert child.pid in {pid for pid, _ in process_tree(watch.root)}
             with_child = Sample.take(watch.root)
     finally:
         child.kill()
@@ -76,3 +76,15 @@ def test_bench_prints_where_each_build_peaked() -> None:
         "1,000,000 events, full build: run 7.0 GiB during ml_conversion_training_runs; "
         "Python 3.0 GiB during ml_conversion_training_runs; JVM 5.0 GiB during ml_user_item_features"
     ]
+
+
+def test_a_process_the_jvm_is_starting_does_not_count_the_jvm_twice() -> None:
+    rows = [
+        (10, 0, "python3.11", "", 300.0),  # the dbt process
+        (11, 10, "java", "python3.11", 5000.0),  # its JVM
+        (12, 11, "java", "java", 5000.0),  # a child the JVM spawns, before its exec: the JVM's own memory
+        (13, 11, "python3.11", "java", 40.0),  # Spark's Python worker daemon
+        (14, 13, "python3.11", "python3.11", 200.0),  # a worker it forked
+    ]
+    sample = Sample.of(rows, root=10)
+    assert (sample.python, sample.jvm, sample.tree) == (300.0, 5000.0, 5540.0)

@@ -8,7 +8,8 @@ that memory (or the one after a node whose memory was not given back).
 
 The tree total sums each process' RSS, so pages the Python workers share with their fork parent count
 twice: an upper bound of what the run held at that moment, sampled, so a spike shorter than the interval
-can be missed (the per-process VmHWM figures catch those).
+can be missed (the per-process VmHWM figures catch those). A process the JVM is starting, caught before
+its `exec`, shares the JVM's memory and is left out (it counted the JVM twice in the first 5M run).
 """
 
 from __future__ import annotations
@@ -45,23 +46,25 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def process_tree(root: int) -> list[int]:
-    """``root`` and every process below it."""
-    seen, todo = [], [root]
+def process_tree(root: int) -> list[tuple[int, int]]:
+    """``root`` and every process below it, each with its parent (``root``'s parent given as 0)."""
+    seen: set[int] = set()
+    found, todo = [], [(root, 0)]
     while todo:
-        pid = todo.pop()
+        pid, parent = todo.pop()
         if pid in seen:
             continue
-        seen.append(pid)
-        todo += _children(pid)
-    return seen
+        seen.add(pid)
+        found.append((pid, parent))
+        todo += [(child, pid) for child in _children(pid)]
+    return found
 
 
-def _is_java(pid: int) -> bool:
+def _exe(pid: int) -> str:
     try:
-        return Path(f"/proc/{pid}/comm").read_text().strip() == "java"
+        return os.path.basename(os.readlink(f"/proc/{pid}/exe"))
     except OSError:
-        return False
+        return ""
 
 
 @dataclass
@@ -74,14 +77,27 @@ class Sample:
 
     @classmethod
     def take(cls, root: int) -> Sample:
+        tree = process_tree(root)
+        exes = {pid: _exe(pid) for pid, _ in tree}
+        return cls.of([(pid, parent, exes[pid], exes.get(parent, ""), rss_mib(pid)) for pid, parent in tree], root)
+
+    @classmethod
+    def of(cls, processes: list[tuple[int, int, str, str, float]], root: int) -> Sample:
+        """From (pid, parent pid, program, parent's program, RSS MiB) rows.
+
+        A child of the JVM still running the JVM's program is one it is starting (Hadoop's `chmod` and
+        `stat`, Spark's Python workers) caught before its `exec`: it shares the JVM's memory (posix_spawn
+        clones the address space), and counting its RSS would count the JVM twice. It is left out.
+        """
         python = jvm = tree = 0.0
-        for pid in process_tree(root):
-            rss = rss_mib(pid)
-            tree += rss
+        for pid, _parent, exe, parent_exe, rss in processes:
             if pid == root:
                 python = rss
-            elif _is_java(pid):
+            elif exe == "java" and parent_exe == "java":
+                continue
+            elif exe == "java":
                 jvm += rss
+            tree += rss
         return cls(python, jvm, tree)
 
 
@@ -151,8 +167,9 @@ class MemoryWatch:
             raise ValueError("no samples taken")
         return max(self.nodes.values(), key=lambda p: getattr(p, measure))
 
-    def summary(self, top: int = 5) -> dict[str, Any]:
-        """The peaks and the nodes that reached them, plus the ``top`` nodes by tree total (JSON-ready)."""
+    def summary(self, top: int | None = None) -> dict[str, Any]:
+        """The peaks and the nodes that reached them, plus every node (or the ``top`` ones) by tree total,
+        highest first (JSON-ready)."""
         out: dict[str, Any] = {}
         for measure in ("python", "jvm", "tree"):
             p = self.peak(measure)
