@@ -125,6 +125,8 @@ class MemoryWatch:
     nodes: dict[str, NodePeak] = field(default_factory=dict)
     _node: str = BETWEEN_NODES
     _stop: threading.Event = field(default_factory=threading.Event)
+    # the sampler thread and dbt's callback both record samples: one at a time, so no maximum is lost
+    _lock: threading.Lock = field(default_factory=threading.Lock)
     _thread: threading.Thread | None = None
 
     def on_event(self, msg: Any) -> None:
@@ -140,9 +142,10 @@ class MemoryWatch:
             self._node = BETWEEN_NODES
 
     def sample(self) -> None:
-        node = self._node
-        peak = self.nodes.setdefault(node, NodePeak(node))
-        peak.add(Sample.take(self.root))
+        with self._lock:
+            node = self._node
+            peak = self.nodes.setdefault(node, NodePeak(node))
+            peak.add(Sample.take(self.root))
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
