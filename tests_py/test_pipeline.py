@@ -850,9 +850,12 @@ def test_model_report_compares_champion_baselines_and_oracle(spark, built) -> No
 
 def test_incremental_feature_mart_and_daily_aggregates_equal_a_full_rebuild(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
     """A new day lands with purchases that complete earlier snapshots' labels and a late view two days back:
-    the daily run recomputes the newest snapshots whole and only relabels the older ones, the daily Gold
+    the daily run recomputes whole the snapshots whose input changed (from the day after the late view on,
+    and one whose stored input fingerprint is wrong) and only relabels the older ones, the daily Gold
     aggregates recompute the days fct_events merged, and each table is then exactly what a full rebuild
     makes of the same events. (Last in the file: it adds a day.)"""
+    from pyspark.sql import functions as F
+
     from lakehouse.paths import lakehouse_paths
     from lakehouse.reliability import fingerprints
 
@@ -897,9 +900,30 @@ def test_incremental_feature_mart_and_daily_aggregates_equal_a_full_rebuild(spar
     (landing / f"rees46_events_{newest}.csv").write_text(",".join(REES46_COLUMNS) + "\n" + "\n".join(lines) + "\n")
 
     before = spark.table(mart).where(f"as_of_date = date'{relabel_date}'").count()
+    # the late view (two days back) changes the input of the snapshots from the day after it on; the two
+    # stored snapshots before those keep their input and so their features (the run only relabels them).
+    # Marked to tell the two apart: the first one's stored features are off by 1000 views (kept as they are
+    # if it is not computed again); the second one's too, and its stored input fingerprint is wrong (so it
+    # must be computed again, and the marks go)
+    kept_date, refingerprinted_date = newest - dt.timedelta(days=3), newest - dt.timedelta(days=2)
+    spark.sql(f"update {mart} set views_1d = views_1d + 1000 where as_of_date = date'{kept_date}'")
+    spark.sql(
+        f"update {mart} set views_1d = views_1d + 1000, input_fingerprint = input_fingerprint ^ 1"
+        f" where as_of_date = date'{refingerprinted_date}'"
+    )
     daily = ("ml_user_item_features", "ml_user_item_daily", "agg_daily_product_stats", "agg_funnel_daily")
     run_dbt("run", "--select", "+ml_user_item_features", *daily[2:])
     features = spark.table(mart)
+    marked = {
+        r.as_of_date: (r.n, r.marked)
+        for r in features.where(f"as_of_date in (date'{kept_date}', date'{refingerprinted_date}')")
+        .groupBy("as_of_date")
+        .agg(F.count(F.lit(1)).alias("n"), F.sum((F.col("views_1d") >= 1000).cast("int")).alias("marked"))
+        .collect()
+    }
+    assert marked[kept_date][0] > 0 and marked[kept_date][1] == marked[kept_date][0]  # every row kept as stored
+    assert marked[refingerprinted_date][0] > 0 and marked[refingerprinted_date][1] == 0  # computed again
+    spark.sql(f"update {mart} set views_1d = views_1d - 1000 where as_of_date = date'{kept_date}'")
     # the relabelled snapshot: same pairs, the three purchases now labelled
     relabelled = features.where(f"as_of_date = date'{relabel_date}'")
     assert relabelled.count() == before

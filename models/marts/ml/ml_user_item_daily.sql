@@ -14,6 +14,8 @@
 -- Incremental: a run recomputes the days fct_events merged (the last `fct_events_lookback_days` before the
 -- newest day here, and the new ones) and each replaces the stored day whole: locally by overwriting its
 -- event_date partition, on Databricks by a merge on the grain (events are only added to a day).
+-- day_fingerprint: one hash of the day's rows, so the mart can tell a recomputed day that changed (a late
+-- event) from one that came out the same, and recompute only the snapshots whose windows hold a changed day.
 
 with events as (
 
@@ -23,7 +25,7 @@ with events as (
 
 ),
 
-final as (
+aggregated as (
 
     select
         event_date,
@@ -45,6 +47,36 @@ final as (
         max_by(xxhash64(coalesce(category_level_1, '(unknown)')), event_at) as category_key
     from events
     group by event_date, user_id, product_id
+
+),
+
+final as (
+
+    select
+        aggregated.*,
+        -- order-free (a sum of the rows' hashes, exact in decimal) and the same on every run of the same rows
+        xxhash64(
+            sum(
+                cast(
+                    xxhash64(
+                        aggregated.user_id,
+                        aggregated.product_id,
+                        aggregated.views,
+                        aggregated.carts,
+                        aggregated.removes,
+                        aggregated.purchases,
+                        aggregated.interaction_score,
+                        aggregated.funnel_stage,
+                        aggregated.sessions,
+                        aggregated.last_view_at,
+                        aggregated.last_event_at,
+                        aggregated.last_price,
+                        aggregated.category_key
+                    ) as decimal(38, 0)
+                )
+            ) over (partition by aggregated.event_date)
+        ) as day_fingerprint
+    from aggregated
 
 )
 

@@ -1,6 +1,6 @@
 {%- set lookback = var('feature_lookback_days') | int -%}
 {%- set horizon = var('label_horizon_days') | int -%}
-{#- an incremental run recomputes what the events fct_events may have changed can reach (it merges the days
+{#- an incremental run looks at what the events fct_events may have changed can reach (it merges the days
     from its newest day - fct_events_lookback_days on): the features of the snapshots from (newest snapshot
     here) - fct_events_lookback_days on, and the labels of the `horizon` snapshots before those -#}
 {%- set feature_recompute_days = var('fct_events_lookback_days') | int -%}
@@ -27,11 +27,14 @@
 -- Candidates: pairs with at least one interaction in the lookback window.
 -- Input: ml_user_item_daily, the events aggregated per (user, product, day) once and stored; every window
 -- below sums those days (reading the events here made each CTE that uses them aggregate them again).
--- Incremental: a run computes the new snapshots and the {{ feature_recompute_days + 1 }} newest stored ones
--- whole (their features can have changed: fct_events merges the last `fct_events_lookback_days` days, and
--- ml_user_item_daily recomputes them), reading only the days their windows need; the {{ horizon }} stored
--- snapshots before those keep their features and only get their labels again (their label windows reach
--- the merged days), from the stored rows and the purchases. Each of these snapshots replaces the stored one
+-- Incremental: fct_events merges the last `fct_events_lookback_days` days and ml_user_item_daily recomputes
+-- them, so the features of the {{ feature_recompute_days + 1 }} newest stored snapshots can have changed (a
+-- late event) and the labels of the {{ horizon }} before those too (their label windows reach the merged
+-- days). Each snapshot stores `input_fingerprint`, a hash of the ml_user_item_daily days in its window
+-- (their `day_fingerprint`s); a run computes whole the new snapshots and the stored ones whose input
+-- changed, reading only the days their windows need, and relabels every other snapshot of that range from
+-- its stored rows and the purchases (features kept). When only a new day lands, that is one snapshot
+-- computed and {{ recompute_days + 1 }} relabelled. Each of these snapshots replaces the stored one
 -- whole. Locally the table is partitioned by as_of_date and the run overwrites those partitions (dynamic
 -- partition overwrite: no join with the stored rows; a Delta merge would run this query twice, once to find
 -- the touched files and once to rewrite them). On Databricks the table is liquid-clustered, so it merges on
@@ -61,8 +64,21 @@ bounds as (
 
 ),
 
-snapshots as (
+day_fingerprints as (
 
+    -- one row per day of ml_user_item_daily: its rows' fingerprint
+    select
+        event_date,
+        max(day_fingerprint) as day_fingerprint
+    from daily
+    group by event_date
+
+),
+
+candidate_snapshots as (
+
+    -- the snapshots whose windows can hold a day fct_events merged: on an incremental run the
+    -- {{ feature_recompute_days + 1 }} newest stored ones and the new ones; on a full build every one
     select
         explode(
             sequence(
@@ -82,10 +98,72 @@ snapshots as (
 
 ),
 
+candidate_fingerprints as (
+
+    -- each candidate snapshot's input: the fingerprints of the days in its lookback window, combined
+    -- (order-free); a day with no interaction has no row, the same on every run
+    select
+        candidate_snapshots.as_of_date,
+        xxhash64(
+            sum(cast(xxhash64(day_fingerprints.event_date, day_fingerprints.day_fingerprint) as decimal(38, 0)))
+        ) as input_fingerprint
+    from candidate_snapshots
+    inner join day_fingerprints
+        on
+            candidate_snapshots.as_of_date > day_fingerprints.event_date
+            and date_sub(candidate_snapshots.as_of_date, {{ lookback }}) <= day_fingerprints.event_date
+    group by candidate_snapshots.as_of_date
+
+),
+
+stored_fingerprints as (
+
+    -- the input each stored candidate snapshot was computed from (none on a full build)
+    {% if is_incremental() -%}
+        select
+            this_run.as_of_date,
+            max(this_run.input_fingerprint) as input_fingerprint
+        from {{ this }} as this_run
+        where this_run.as_of_date >= (select date_sub(stored.newest_snapshot, {{ feature_recompute_days }}) from stored)
+        group by this_run.as_of_date
+    {%- else -%}
+        select
+            cast(null as date) as as_of_date,
+            cast(null as bigint) as input_fingerprint
+    {%- endif %}
+
+),
+
+snapshots as (
+
+    -- the snapshots computed whole: the new ones and the stored ones whose input changed (a late event in
+    -- a day of their window); a stored one whose input came out the same keeps its features and, its label
+    -- window holding the new day, only gets its labels again. A changed day changes every later snapshot
+    -- whose window holds it, so these are the newest snapshots from the first changed one on.
+    select
+        candidate_fingerprints.as_of_date,
+        candidate_fingerprints.input_fingerprint
+    from candidate_fingerprints
+    left join stored_fingerprints
+        on candidate_fingerprints.as_of_date = stored_fingerprints.as_of_date
+    where
+        stored_fingerprints.input_fingerprint is null
+        or stored_fingerprints.input_fingerprint != candidate_fingerprints.input_fingerprint
+
+),
+
+first_computed as (
+
+    select min(as_of_date) as first_snapshot_computed
+    from snapshots
+
+),
+
 label_snapshots as (
 
-    -- the snapshots computed here and, on an incremental run, the {{ horizon }} stored ones before them
-    -- that get their labels again: one range of days
+    -- the snapshots whose label windows can hold a day fct_events merged: the ones computed here and, on an
+    -- incremental run, the stored ones relabelled (the candidates not computed and the {{ horizon }} before
+    -- them): one range of days
     select
         explode(
             sequence(
@@ -114,20 +192,23 @@ daily_pairs as (
 
 pair_history as (
 
-    -- fan-out by design: each daily pair row goes to every snapshot whose lookback window holds it (the
-    -- {{ lookback }} days after its event day, up to the last snapshot); pair_features restores the grain.
-    -- An equi-join on the exploded dates instead of a range join against the snapshot list.
+    -- fan-out by design: each daily pair row goes to every computed snapshot whose lookback window holds it
+    -- (of the {{ lookback }} days after its event day, those from the first computed snapshot to the last);
+    -- pair_features restores the grain. An equi-join on the exploded dates instead of a range join against
+    -- the snapshot list; rows no computed snapshot sees (read for the labels only) explode to nothing.
     select
         daily_pairs.*,
         explode(
             sequence(
-                date_add(daily_pairs.event_date, 1),
+                greatest(date_add(daily_pairs.event_date, 1), first_computed.first_snapshot_computed),
                 least(date_add(daily_pairs.event_date, {{ lookback }}), date_add(bounds.last_event_date, 1)),
                 interval 1 day
             )
         ) as as_of_date
     from daily_pairs
     cross join bounds
+    cross join first_computed
+    where date_add(daily_pairs.event_date, {{ lookback }}) >= first_computed.first_snapshot_computed
 
 ),
 
@@ -272,6 +353,7 @@ computed as (
         product_features.product_purchases_30d,
         product_features.product_purchases_30d
         / nullif(product_features.product_views_30d, 0) as product_conversion_rate_30d,
+        snapshots.input_fingerprint,
         coalesce(labels.purchases_in_horizon, 0) > 0 as converted,
         date_add(pair_scopes.as_of_date, {{ horizon - 1 }}) <= bounds.last_event_date as is_label_complete
     from pair_scopes
@@ -284,6 +366,8 @@ computed as (
         on
             product_features.as_of_date = category_prices.as_of_date
             and product_features.category_key = category_prices.category_key
+    inner join snapshots
+        on pair_scopes.as_of_date = snapshots.as_of_date
     left join labels
         on
             pair_scopes.as_of_date = labels.as_of_date
@@ -295,7 +379,8 @@ computed as (
 
 relabelled as (
 
-    -- the stored rows of the relabelled snapshots: features as they are, the label from the purchases now
+    -- the stored rows of the relabelled snapshots (those in the label range not computed whole): features and
+    -- their input fingerprint as they are, the label from the purchases now
     select
         this_run.* except (converted, is_label_complete),
         coalesce(labels.purchases_in_horizon, 0) > 0 as converted,
@@ -307,11 +392,12 @@ relabelled as (
             and this_run.user_id = labels.user_id
             and this_run.product_id = labels.product_id
     cross join bounds
+    -- the snapshots computed whole are not relabelled
+    left anti join snapshots
+        on this_run.as_of_date = snapshots.as_of_date
     where
         {% if is_incremental() -%}
             this_run.as_of_date >= (select date_sub(stored.newest_snapshot, {{ recompute_days }}) from stored)
-            and this_run.as_of_date
-            < (select date_sub(stored.newest_snapshot, {{ feature_recompute_days }}) from stored)
         {%- else -%}
             false
         {%- endif %}
