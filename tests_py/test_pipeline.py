@@ -851,7 +851,8 @@ def test_model_report_compares_champion_baselines_and_oracle(spark, built) -> No
 def test_incremental_feature_mart_and_daily_aggregates_equal_a_full_rebuild(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
     """A new day lands with purchases that complete earlier snapshots' labels and a late view two days back:
     the daily run recomputes whole the snapshots whose input changed (from the day after the late view on,
-    and one whose stored input fingerprint is wrong) and only relabels the older ones, the daily Gold
+    and one whose stored input fingerprint is wrong), only relabels the 7 before those and leaves the older
+    ones as they are, the daily Gold
     aggregates recompute the days fct_events merged, and each table is then exactly what a full rebuild
     makes of the same events. (Last in the file: it adds a day.)"""
     from pyspark.sql import functions as F
@@ -907,6 +908,10 @@ def test_incremental_feature_mart_and_daily_aggregates_equal_a_full_rebuild(spar
     # must be computed again, and the marks go)
     kept_date, refingerprinted_date = newest - dt.timedelta(days=3), newest - dt.timedelta(days=2)
     spark.sql(f"update {mart} set views_1d = views_1d + 1000 where as_of_date = date'{kept_date}'")
+    # no changed day is in this one's label window (the 7 days from it): it is not even relabelled, so a
+    # label marked wrong stays wrong
+    untouched_date = newest - dt.timedelta(days=10)
+    spark.sql(f"update {mart} set is_label_complete = false where as_of_date = date'{untouched_date}'")
     spark.sql(
         f"update {mart} set views_1d = views_1d + 1000, input_fingerprint = input_fingerprint ^ 1"
         f" where as_of_date = date'{refingerprinted_date}'"
@@ -924,6 +929,9 @@ def test_incremental_feature_mart_and_daily_aggregates_equal_a_full_rebuild(spar
     assert marked[kept_date][0] > 0 and marked[kept_date][1] == marked[kept_date][0]  # every row kept as stored
     assert marked[refingerprinted_date][0] > 0 and marked[refingerprinted_date][1] == 0  # computed again
     spark.sql(f"update {mart} set views_1d = views_1d - 1000 where as_of_date = date'{kept_date}'")
+    untouched = features.where(f"as_of_date = date'{untouched_date}'")
+    assert untouched.count() > 0 and untouched.where("is_label_complete").count() == 0
+    spark.sql(f"update {mart} set is_label_complete = true where as_of_date = date'{untouched_date}'")
     # the relabelled snapshot: same pairs, the three purchases now labelled
     relabelled = features.where(f"as_of_date = date'{relabel_date}'")
     assert relabelled.count() == before

@@ -1,12 +1,10 @@
 {%- set lookback = var('feature_lookback_days') | int -%}
 {%- set horizon = var('label_horizon_days') | int -%}
-{#- an incremental run looks at what the events fct_events may have changed can reach (it merges the days
-    from its newest day - fct_events_lookback_days on): the features of the snapshots from (newest snapshot
-    here) - fct_events_lookback_days on, and the labels of the `horizon` snapshots before those -#}
+{#- an incremental run looks at the snapshots whose features the days fct_events merges can reach (it merges
+    the days from its newest day - fct_events_lookback_days on): those from (newest snapshot here) -
+    fct_events_lookback_days on -#}
 {%- set feature_recompute_days = var('fct_events_lookback_days') | int -%}
-{%- set recompute_days = horizon + feature_recompute_days -%}
 {#- a full build has no stored rows: it computes every snapshot whole -#}
-{%- set stored_rows = this if is_incremental() else '(select cast(null as date) as as_of_date)' -%}
 {%- set relabel_rows = this if is_incremental() else 'computed' -%}
 {{
     config(
@@ -29,16 +27,17 @@
 -- below sums those days (reading the events here made each CTE that uses them aggregate them again).
 -- Incremental: fct_events merges the last `fct_events_lookback_days` days and ml_user_item_daily recomputes
 -- them, so the features of the {{ feature_recompute_days + 1 }} newest stored snapshots can have changed (a
--- late event) and the labels of the {{ horizon }} before those too (their label windows reach the merged
--- days). Each snapshot stores `input_fingerprint`, a hash of the ml_user_item_daily days in its window
--- (their `day_fingerprint`s); a run computes whole the new snapshots and the stored ones whose input
--- changed, reading only the days their windows need, and relabels every other snapshot of that range from
--- its stored rows and the purchases (features kept). When only a new day lands, that is one snapshot
--- computed and {{ recompute_days + 1 }} relabelled. Each of these snapshots replaces the stored one
--- whole. Locally the table is partitioned by as_of_date and the run overwrites those partitions (dynamic
--- partition overwrite: no join with the stored rows; a Delta merge would run this query twice, once to find
--- the touched files and once to rewrite them). On Databricks the table is liquid-clustered, so it merges on
--- the snapshot grain (events only add to a snapshot: no row of it has to be removed).
+-- late event), and the labels of the snapshots whose label windows hold a changed day. Each snapshot stores
+-- `input_fingerprint`, a hash of the ml_user_item_daily days in its window (their `day_fingerprint`s); a run
+-- computes whole the new snapshots and the stored ones whose input changed, reading only the days their
+-- windows need, and relabels the {{ horizon }} stored snapshots before the first computed one from their
+-- stored rows and the purchases (features kept). When only a new day lands, that is one snapshot computed
+-- and {{ horizon }} relabelled; when nothing changed, nothing is written. Each of these snapshots replaces
+-- the stored one whole. Locally the table is partitioned by as_of_date and the run overwrites those
+-- partitions (dynamic partition overwrite: no join with the stored rows; a Delta merge would run this query
+-- twice, once to find the touched files and once to rewrite them). On Databricks the table is
+-- liquid-clustered, so it merges on the snapshot grain (events only add to a snapshot: no row of it has to
+-- be removed).
 
 with daily as (
 
@@ -46,13 +45,15 @@ with daily as (
 
 ),
 
-stored as (
+{% if is_incremental() -%}
+    stored as (
 
-    -- the newest snapshot already stored (null on a full build)
-    select max(this_run.as_of_date) as newest_snapshot
-    from {{ stored_rows }} as this_run
+        -- the newest snapshot already stored
+        select max(this_run.as_of_date) as newest_snapshot
+        from {{ this }} as this_run
 
-),
+    ),
+{%- endif %}
 
 bounds as (
 
@@ -154,6 +155,10 @@ snapshots as (
 
 first_computed as (
 
+    -- the first snapshot computed whole (null when none is: nothing changed). The day before it is the first
+    -- day whose rows changed: a changed day changes every candidate after it, and the candidate before the
+    -- first computed one did not change, so no day of its window did (only the day the next one adds can
+    -- have); when only new snapshots are computed, the first new day
     select min(as_of_date) as first_snapshot_computed
     from snapshots
 
@@ -161,19 +166,20 @@ first_computed as (
 
 label_snapshots as (
 
-    -- the snapshots whose label windows can hold a day fct_events merged: the ones computed here and, on an
-    -- incremental run, the stored ones relabelled (the candidates not computed and the {{ horizon }} before
-    -- them): one range of days
+    -- the snapshots whose label windows hold a changed day: the {{ horizon }} before the first computed one
+    -- (stored: relabelled from their stored rows; on a full build there are none) and the computed ones. A
+    -- label window [as_of_date, as_of_date + {{ horizon }}) before those holds no changed day, nor the new
+    -- last day that can complete it. One range of days; none when nothing was computed
     select
         explode(
             sequence(
-                coalesce(date_sub(stored.newest_snapshot, {{ recompute_days }}), bounds.first_snapshot),
+                date_sub(first_computed.first_snapshot_computed, {{ horizon }}),
                 date_add(bounds.last_event_date, 1),
                 interval 1 day
             )
         ) as as_of_date
     from bounds
-    cross join stored
+    cross join first_computed
 
 ),
 
@@ -379,7 +385,7 @@ computed as (
 
 relabelled as (
 
-    -- the stored rows of the relabelled snapshots (those in the label range not computed whole): features and
+    -- the stored rows of the relabelled snapshots (those of the label range not computed whole): features and
     -- their input fingerprint as they are, the label from the purchases now
     select
         this_run.* except (converted, is_label_complete),
@@ -397,7 +403,7 @@ relabelled as (
         on this_run.as_of_date = snapshots.as_of_date
     where
         {% if is_incremental() -%}
-            this_run.as_of_date >= (select date_sub(stored.newest_snapshot, {{ recompute_days }}) from stored)
+            this_run.as_of_date >= (select min(label_snapshots.as_of_date) from label_snapshots)
         {%- else -%}
             false
         {%- endif %}
