@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -76,12 +77,20 @@ def _du_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20 if path.exists() else 0.0
 
 
+_FILE_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
 def _hold_back_last_day(landing: Path, held: Path, last_day: dt.date) -> list[Path]:
-    """Move the last day's event and catalog files out of the landing zone (they land later)."""
+    """Move the last day's event and catalog files out of the landing zone (they land later), and every file
+    of a day after it: the generator writes the events of sessions that run past the last midnight into a
+    file of the next day, and left in place they would put the held-back day before data already built,
+    a late day instead of a new one."""
     moved = []
-    stamp = last_day.isoformat()
-    for f in sorted(landing.rglob(f"*{stamp}*")):
-        if f.is_file() and "redelivery" not in f.parts:
+    for f in sorted(landing.rglob("*")):
+        day = _FILE_DAY.search(f.name)
+        if not (f.is_file() and day and "redelivery" not in f.relative_to(landing).parts):
+            continue
+        if dt.date.fromisoformat(day.group(1)) >= last_day:
             target = held / f.relative_to(landing)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(f), target)
