@@ -99,6 +99,24 @@ def test_training_does_not_depend_on_row_order(tmp_path: Path) -> None:
     assert not bool(b.loc[0, "promoted"])
 
 
+def test_training_on_compact_keys_is_the_run_on_python_objects(tmp_path: Path) -> None:
+    """Keys as Arrow strings and datetime64 (what ``collect_training_pairs`` hands over) sort like Python
+    strings and dates: the same rows in the same order, so the same model and the same run row."""
+    from lakehouse_ml.pipeline import _compact, run_training
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    frame = _frame(seed=4)
+    frame["user_id"] = [f"u{i % 997}" for i in range(len(frame))]  # string order differs from numeric order
+    frame["product_id"] = frame["product_id"].astype(str)
+    compact = _compact(frame.copy())
+    assert str(compact["user_id"].dtype) == "string" and compact["as_of_date"].dtype == "datetime64[ms]"
+    a = run_training(frame, "compact_test", experiment="compact_test", tracking_uri=uri, max_train_rows=900)
+    b = run_training(compact, "compact_test", experiment="compact_test", tracking_uri=uri, max_train_rows=900)
+    same = ["train_from", "train_to", "valid_date", "n_train", "n_valid", "roc_auc", "pr_auc", "log_loss", "brier"]
+    assert a.loc[0, same].tolist() == b.loc[0, same].tolist()
+    assert frame["user_id"].dtype == object  # the caller's frame is not changed
+
+
 def test_oracle_probability_follows_visit_rate_and_horizon() -> None:
     import numpy as np
     import pandas as pd
@@ -148,6 +166,10 @@ def test_stratified_sample_keeps_the_positive_rate_and_every_snapshot() -> None:
     assert sample[LABEL].mean() == pytest.approx(frame[LABEL].mean(), abs=0.005)
     assert sample["as_of_date"].value_counts().sort_index().tolist() == pytest.approx([500] * 4, abs=2)
     assert sample.index.is_monotonic_increasing  # original order kept (the run sorts before splitting)
+    # drawn from the strata's columns only: the rows a draw from the whole frame gives
+    strata = frame.groupby(["as_of_date", LABEL], group_keys=False, sort=False)
+    whole = strata.sample(frac=2_000 / len(frame), random_state=7)
+    assert sample.index.equals(frame.index[frame.index.isin(whole.index)])
     assert stratified_sample(frame, 0) is frame and stratified_sample(frame, len(frame)) is frame
 
 
@@ -163,16 +185,24 @@ def _labelled_mart(n_days: int, per_day: int) -> pd.DataFrame:
 def test_training_pairs_are_sampled_in_spark_with_validation_whole(spark) -> None:  # type: ignore[no-untyped-def]
     """The driver gets about the capped share of the training snapshots, all validation rows, only the
     model's columns, and the same rows on every call."""
+    from decimal import Decimal
+
     from lakehouse_ml.pipeline import collect_training_pairs
 
     frame = _labelled_mart(n_days=4, per_day=2_000)
     frame["extra_column"] = 1.0
+    # the mart's counts are integers, its ratios decimals
+    frame["views_30d"] = frame["views_30d"].astype("int64")
+    frame["price_to_category_median"] = [Decimal(f"{v:.3f}") for v in frame["price_to_category_median"]]
     late = frame.iloc[:50].assign(as_of_date=pd.Timestamp("2019-10-20").date(), is_label_complete=False)
     mart = spark.createDataFrame(pd.concat([frame, late], ignore_index=True))
+    assert dict(mart.dtypes)["price_to_category_median"].startswith("decimal")
 
     got = collect_training_pairs(mart, max_train_rows=1_200)
-    valid_date = frame["as_of_date"].max()
+    valid_date = pd.Timestamp(frame["as_of_date"].max())  # keys arrive compact: dates as datetime64
     assert "extra_column" not in got.columns and "is_label_complete" not in got.columns
+    assert (got[FEATURES].dtypes == "float64").all()  # cast in Spark, as the model reads them
+    assert str(got["user_id"].dtype) == "string" and got["as_of_date"].dtype == "datetime64[ms]"
     assert (got["as_of_date"] == valid_date).sum() == 2_000  # validation: every row
     n_train = int((got["as_of_date"] < valid_date).sum())
     assert 1_000 <= n_train <= 1.05 * 1_200 * 1.15  # ~5% over the cap, hash-drawn
@@ -190,8 +220,8 @@ def test_validation_pairs_above_their_cap_are_a_uniform_deterministic_draw(spark
 
     frame = _labelled_mart(n_days=3, per_day=4_000)
     mart = spark.createDataFrame(frame)
-    valid_date = frame["as_of_date"].max()
-    valid_rate = frame.loc[frame["as_of_date"] == valid_date, LABEL].mean()
+    valid_rate = frame.loc[frame["as_of_date"] == frame["as_of_date"].max(), LABEL].mean()
+    valid_date = pd.Timestamp(frame["as_of_date"].max())  # as the keys arrive (datetime64)
 
     got = collect_training_pairs(mart, max_valid_rows=1_000)
     valid = got[got["as_of_date"] == valid_date]
@@ -226,6 +256,16 @@ def test_results_travel_as_files_on_a_local_session_and_arrive_unchanged(spark, 
         got.sort_values("product_id").reset_index(drop=True), expected.sort_values("product_id").reset_index(drop=True)
     )
     assert list(tmp_path.iterdir()) == []  # the Parquet folder is removed
+    # compact: strings as Arrow strings and dates as datetime64, the same values, on both routes
+    compact = to_pandas(sdf, str(tmp_path), compact=True)
+    assert str(compact["user_id"].dtype) == "string" and compact["as_of_date"].dtype == "datetime64[ms]"
+    assert compact["score"].dtype == "float64" and compact["label"].dtype == bool
+    by_product = compact.sort_values("product_id").reset_index(drop=True)
+    assert by_product["user_id"].tolist() == expected.sort_values("product_id")["user_id"].tolist()
+    assert [d.date() for d in by_product["as_of_date"]] == expected.sort_values("product_id")["as_of_date"].tolist()
+    pd.testing.assert_frame_equal(
+        to_pandas(sdf, None, compact=True).sort_values("product_id").reset_index(drop=True), by_product
+    )
     assert local_spill_dir(spark) is not None  # the test session runs a local master
     monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "16.4")
     assert local_spill_dir(spark) is None

@@ -51,7 +51,8 @@ def check_contract(frame: pd.DataFrame, with_label: bool = True) -> None:
 
 def feature_matrix(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """The model inputs as float64 (nulls stay NaN: the gradient boosting model handles them)."""
-    return frame[columns or FEATURES].astype("float64")
+    # the column selection is a new frame already: no second copy when the columns are float64
+    return frame[columns or FEATURES].astype("float64", copy=False)
 
 
 def time_split(frame: pd.DataFrame, valid_days: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -67,7 +68,8 @@ def time_split(frame: pd.DataFrame, valid_days: int = 1) -> tuple[pd.DataFrame, 
         )
     as_of = pd.to_datetime(frame["as_of_date"])
     first_valid = dates[-valid_days]
-    return frame[as_of < first_valid].copy(), frame[as_of >= first_valid].copy()
+    # boolean selection makes new frames already (a .copy() on top held a third copy at the peak)
+    return frame[as_of < first_valid], frame[as_of >= first_valid]
 
 
 def stratified_sample(frame: pd.DataFrame, max_rows: int, seed: int = 7) -> pd.DataFrame:
@@ -79,5 +81,8 @@ def stratified_sample(frame: pd.DataFrame, max_rows: int, seed: int = 7) -> pd.D
     if max_rows <= 0 or len(frame) <= max_rows:
         return frame
     share = max_rows / len(frame)
-    keep = frame.groupby(["as_of_date", LABEL], group_keys=False, sort=False).sample(frac=share, random_state=seed)
+    # the draw needs only the strata's two columns (the same rows as drawing from the whole frame); the
+    # whole frame is copied once, for the rows kept
+    strata = frame[["as_of_date", LABEL]]
+    keep = strata.groupby(["as_of_date", LABEL], group_keys=False, sort=False).sample(frac=share, random_state=seed)
     return frame.loc[frame.index.isin(keep.index)]

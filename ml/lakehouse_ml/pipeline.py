@@ -85,25 +85,59 @@ def local_spill_dir(spark) -> str | None:  # type: ignore[no-untyped-def]
     return os.environ.get("LAKEHOUSE_SPILL_DIR") or tempfile.gettempdir()
 
 
-def to_pandas(sdf, spill_dir: str | None = None) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def to_pandas(sdf, spill_dir: str | None = None, compact: bool = False) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """A Spark DataFrame as pandas; through Parquet files in ``spill_dir`` when one is given.
 
     ``toPandas`` gathers every Arrow batch in the driver JVM's heap before Python sees any: a million
     sampled pairs with their validation snapshot ran a 4 GiB local driver out of heap (and Spark then
     hung). Written as Parquet by the tasks and read back with pyarrow, the rows never enter the JVM heap;
     the frame is the same (columns, order of columns, dtypes). The folder is removed afterwards.
+
+    ``compact``: strings arrive as Arrow-backed strings (``string[pyarrow]``) and dates as ``datetime64``,
+    not as one Python object per value (about 60 bytes each instead of a few), on either route; the values
+    and their order are the same.
     """
     if spill_dir is None:
-        return sdf.toPandas()
+        frame = sdf.toPandas()
+        return _compact(frame) if compact else frame
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     folder = Path(spill_dir) / f"lakehouse-collect-{uuid.uuid4().hex}"
     try:
         sdf.write.mode("overwrite").parquet(folder.as_uri())
-        table = pq.read_table(folder)  # the part files; Spark's _SUCCESS and .crc files are skipped
-        return table.select(sdf.columns).to_pandas()
+        table = pq.read_table(folder).select(sdf.columns)  # the part files; _SUCCESS and .crc are skipped
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    if not compact:
+        return table.to_pandas()
+    arrow_strings = pd.StringDtype("pyarrow")
+    # self_destruct frees each Arrow column once converted, so the table and the frame are not both whole
+    return table.to_pandas(
+        types_mapper={pa.string(): arrow_strings, pa.large_string(): arrow_strings}.get,
+        date_as_object=False,
+        split_blocks=True,
+        self_destruct=True,
+    )
+
+
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """``to_pandas``'s compact dtypes for a frame that came through ``toPandas``."""
+    import datetime as _dt
+
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype != object:
+            continue
+        first = column.dropna().head(1)
+        if first.empty:
+            continue
+        value = first.iloc[0]
+        if isinstance(value, str):
+            frame[name] = column.astype(pd.StringDtype("pyarrow"))
+        elif isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+            frame[name] = pd.to_datetime(column).astype("datetime64[ms]")  # as pyarrow gives dates
+    return frame
 
 
 def retrain_decision(
@@ -179,10 +213,15 @@ def collect_training_pairs(  # type: ignore[no-untyped-def]
     the same drawn rows). So the driver receives at most ~1.05 x ``max_train_rows`` + ~``max_valid_rows``
     rows, whatever the mart's size, and the same mart gives the same rows on any cluster layout. On a
     local session the rows come through Parquet files (``to_pandas``), not through the driver's heap.
+    The features arrive as float64, the keys in ``to_pandas``'s compact dtypes (Arrow strings, datetime64).
     """
     from pyspark.sql import functions as F
 
-    labelled = mart.where("is_label_complete").select(*KEY_COLUMNS, *FEATURES, LABEL)
+    # the features as the model reads them (float64, ``feature_matrix``), cast where they are read: the
+    # mart's decimals would otherwise arrive as one Python Decimal object per value
+    labelled = mart.where("is_label_complete").select(
+        *KEY_COLUMNS, *(F.col(c).cast("double").alias(c) for c in FEATURES), LABEL
+    )
     # one scan gives the snapshot dates and the pairs per date, i.e. both sides' sizes
     pairs_per_date = dict(labelled.groupBy("as_of_date").count().collect())
     dates = sorted(pairs_per_date)
@@ -201,7 +240,7 @@ def collect_training_pairs(  # type: ignore[no-untyped-def]
     valid_available = sum(pairs_per_date[d] for d in dates[-valid_days:]) if max_valid_rows > 0 else 0
     if valid_available > max_valid_rows > 0:
         valid = valid.where(bucket < int(DRAW_BUCKETS * max_valid_rows / valid_available) + 1)
-    frame = to_pandas(train.unionByName(valid), local_spill_dir(mart.sparkSession))
+    frame = to_pandas(train.unionByName(valid), local_spill_dir(mart.sparkSession), compact=True)
     frame.attrs["n_train_available"] = available
     frame.attrs["n_valid_available"] = valid_available
     return frame
@@ -220,14 +259,19 @@ def run_training(
     ``features`` holds labelled snapshots only. Training rows above ``max_train_rows`` (0 = no cap) are
     sampled, stratified by snapshot and label. Validation is not sampled here (``collect_training_pairs``
     may have drawn it in Spark, above its ``max_valid_rows``). Returns one row describing the run.
+
+    Memory: the frame is dropped once split, so while the model trains this process holds the training
+    sample and the validation rows, not the whole frame besides; that needs the caller not to keep a
+    reference (pass ``collect_training_pairs(...)`` straight in, as the training model does).
     """
     check_contract(features)
     in_mart = features.attrs.get("n_train_available")  # rows drawn in Spark already (collect_training_pairs)
     valid_in_mart = features.attrs.get("n_valid_available")
     # a stable row order makes the run reproducible: Spark returns rows in no particular order, and the
     # model's early-stopping holdout is drawn by position
-    features = features.sort_values(KEY_COLUMNS, kind="stable").reset_index(drop=True)
+    features = features.sort_values(KEY_COLUMNS, kind="stable", ignore_index=True)
     train, valid = time_split(features)
+    del features
     available = int(in_mart or len(train))
     train = stratified_sample(train, max_train_rows)
     result = train_model(train, valid)
@@ -267,15 +311,15 @@ def run_training(
         if champion_score is not None:
             mlflow.log_metric("champion_roc_auc_before", champion_score)
 
-    as_of = pd.to_datetime(features["as_of_date"])
+    train_dates = pd.to_datetime(train["as_of_date"])
     row = {
         "run_id": run.info.run_id,
         "model_name": model_name,
         "model_version": version,
         "trained_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
-        "train_from": as_of[as_of.index.isin(train.index)].min().date(),
-        "train_to": as_of[as_of.index.isin(train.index)].max().date(),
-        "valid_date": as_of[as_of.index.isin(valid.index)].min().date(),
+        "train_from": train_dates.min().date(),
+        "train_to": train_dates.max().date(),
+        "valid_date": pd.to_datetime(valid["as_of_date"]).min().date(),
         "n_train": result.n_train,
         "n_valid": result.n_valid,
         "valid_positive_rate": result.metrics["positive_rate"],

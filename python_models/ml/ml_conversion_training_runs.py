@@ -39,10 +39,10 @@ def model(dbt, session):
     if not due:
         return session.createDataFrame([], schema=RUN_SCHEMA_DDL)
     max_train_rows = int(max_train_pairs or 0)
-    # the sample is drawn in Spark: the driver never holds the whole mart
-    features = collect_training_pairs(mart, max_train_rows, max_valid_rows=int(max_valid_pairs or 0))
+    # the sample is drawn in Spark: the driver never holds the whole mart; passed straight in (no name
+    # kept here), so training drops the collected frame once it has split it
     runs = run_training(
-        features,
+        collect_training_pairs(mart, max_train_rows, max_valid_rows=int(max_valid_pairs or 0)),
         model_name=model_name,
         experiment=dbt.config.meta_get("mlflow_experiment"),
         tracking_uri=tracking_uri,
