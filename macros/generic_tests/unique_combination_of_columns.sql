@@ -1,14 +1,27 @@
 {#- Rows whose combination of columns is not unique (dbt-utils' test of the same name, written here
-    because the dbt hub cannot be reached). Returns one row per repeated combination. -#}
-{% test unique_combination_of_columns(model, combination_of_columns) %}
-    {{ return(adapter.dispatch('test_unique_combination_of_columns')(model, combination_of_columns)) }}
+    because the dbt hub cannot be reached). Returns one row per repeated combination.
+    shuffle_partitions (local engine only; optional): how many partitions the rows are hashed into for the
+    count. Every combination of a unique key is its own group, so on a large table the local engine's few
+    shuffle partitions (4) each hold millions of groups and its aggregation falls back to sorting; 16 took
+    the feature mart's check (34M rows at 5M events) from 45-61 s to 28 s. On Databricks the cluster's
+    adaptive execution sizes it, and the argument is ignored. -#}
+{% test unique_combination_of_columns(model, combination_of_columns, shuffle_partitions=none) %}
+    {{ return(adapter.dispatch('test_unique_combination_of_columns')(model, combination_of_columns, shuffle_partitions)) }}
 {% endtest %}
 
-{% macro default__test_unique_combination_of_columns(model, combination_of_columns) %}
+{% macro default__test_unique_combination_of_columns(model, combination_of_columns, shuffle_partitions=none) %}
+    {%- set columns = combination_of_columns | join(', ') -%}
     select
-        {{ combination_of_columns | join(', ') }},
+        {{ columns }},
         count(*) as occurrences
-    from {{ model }}
-    group by {{ combination_of_columns | join(', ') }}
+    {% if shuffle_partitions and target.type != 'databricks' -%}
+        from (
+            select /*+ repartition({{ shuffle_partitions | int }}, {{ columns }}) */ {{ columns }}
+            from {{ model }}
+        ) as rows_to_check
+    {%- else -%}
+        from {{ model }}
+    {%- endif %}
+    group by {{ columns }}
     having count(*) > 1
 {% endmacro %}
