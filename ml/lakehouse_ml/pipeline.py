@@ -123,8 +123,6 @@ def to_pandas(sdf, spill_dir: str | None = None, compact: bool = False) -> pd.Da
 
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
     """``to_pandas``'s compact dtypes for a frame that came through ``toPandas``."""
-    import datetime as _dt
-
     for name in frame.columns:
         column = frame[name]
         if column.dtype != object:
@@ -135,7 +133,7 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
         value = first.iloc[0]
         if isinstance(value, str):
             frame[name] = column.astype(pd.StringDtype("pyarrow"))
-        elif isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             frame[name] = pd.to_datetime(column).astype("datetime64[ms]")  # as pyarrow gives dates
     return frame
 
