@@ -65,10 +65,11 @@ lint: install
 pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# dbt parse on both targets; the databricks one is offline (placeholders when DATABRICKS_* are unset)
+# dbt parse on both targets, without partial parsing (its saved state went stale after macro edits); the
+# databricks one is offline (placeholders when DATABRICKS_* are unset)
 parse: install
-	$(BIN)/lakehouse dbt parse --target local --target-path target/parse-local
-	DBT_TARGET=databricks $(BIN)/lakehouse dbt parse --target databricks --target-path target/parse-databricks
+	$(BIN)/lakehouse dbt parse --no-partial-parse --target local --target-path target/parse-local
+	DBT_TARGET=databricks $(BIN)/lakehouse dbt parse --no-partial-parse --target databricks --target-path target/parse-databricks
 
 # the Databricks side, offline: bundle structure (files, task graph, selectors) and a credential scan
 offline-checks: install

@@ -53,7 +53,8 @@ def test_every_table_is_delta_in_a_layer_schema(spark, built) -> None:  # type: 
         "gold.rpt_rfm_segments",
         "gold.rpt_top_categories_brands",
         "ml.ml_user_item_daily",
-        "ml.ml_user_item_features",
+        "ml.ml_user_item_feature_snapshots",
+        "ml.ml_user_item_labels",
         "ml.ml_conversion_training_runs",
         "ml.ml_conversion_predictions",
         "ml.ml_targeting_daily",
@@ -294,8 +295,8 @@ def test_features_see_only_the_past_and_labels_only_the_horizon(spark, built) ->
 
 
 def test_no_feature_can_see_events_on_or_after_the_snapshot(spark, built, run_dbt, dbt_target_path) -> None:  # type: ignore[no-untyped-def]
-    """Delete every event on or after a snapshot date, rerun the compiled SQL of the mart and of its input
-    (ml_user_item_daily) on what is left: the features must not move.
+    """Delete every event on or after a snapshot date, rerun the compiled SQL of the mart's features, its
+    labels and their input (ml_user_item_daily) on what is left: the features must not move, the labels must.
 
     A feature that read anything from as_of_date onwards (the label window included) would change. The SQL
     is the full build's (every snapshot computed), compiled here: any dbt command after the build (`docs
@@ -305,13 +306,13 @@ def test_no_feature_can_see_events_on_or_after_the_snapshot(spark, built, run_db
 
     from lakehouse_ml.features import FEATURES, KEY_COLUMNS
 
-    run_dbt("compile", "--full-refresh", "--select", "ml_user_item_daily", "ml_user_item_features")
-    compiled = next(dbt_target_path.glob("compiled/**/ml_user_item_features.sql")).read_text()
-    assert "from computed as this_run" in compiled  # the full build's variant
-    daily = next(dbt_target_path.glob("compiled/**/ml_user_item_daily.sql")).read_text()
-    assert "this_run" not in daily  # every day aggregated, not only the merged ones
+    models = ("ml_user_item_daily", "ml_user_item_feature_snapshots", "ml_user_item_labels")
+    run_dbt("compile", "--full-refresh", "--select", *models)
+    daily, compiled, labels = (next(dbt_target_path.glob(f"compiled/**/{model}.sql")).read_text() for model in models)
+    assert all("this_run" not in sql for sql in (daily, compiled, labels))  # the full build's variants
     events, pair_days = re.compile(r"`?gold`?\.`?fct_events`?"), re.compile(r"`?ml`?\.`?ml_user_item_daily`?")
     assert len(events.findall(daily)) == 1 and len(pair_days.findall(compiled)) == 1
+    assert len(pair_days.findall(labels)) == 1
     dates = sorted(
         r.as_of_date for r in spark.table("ml.ml_user_item_features").select("as_of_date").distinct().collect()
     )
@@ -319,16 +320,20 @@ def test_no_feature_can_see_events_on_or_after_the_snapshot(spark, built, run_db
     spark.table("gold.fct_events").where(f"event_date < date'{as_of}'").createOrReplaceTempView("events_before_as_of")
     removed = spark.table("gold.fct_events").where(f"event_date >= date'{as_of}'").count()
     assert removed > 1000  # a real cut: the label window and everything after it are gone
-    # both models on the events before the snapshot only: the pair days, then the mart on those
+    # the three models on the events before the snapshot only: the pair days, then the features and the
+    # labels on those
     spark.sql(events.sub("events_before_as_of", daily)).createOrReplaceTempView("pair_days_before_as_of")
     blind = spark.sql(pair_days.sub("pair_days_before_as_of", compiled)).where(f"as_of_date = date'{as_of}'")
-    full = spark.table("ml.ml_user_item_features").where(f"as_of_date = date'{as_of}'")
+    full = spark.table("ml.ml_user_item_feature_snapshots").where(f"as_of_date = date'{as_of}'")
     columns = [*KEY_COLUMNS, *FEATURES]
     got = blind.select(columns).toPandas().sort_values(KEY_COLUMNS).reset_index(drop=True)
     want = full.select(columns).toPandas().sort_values(KEY_COLUMNS).reset_index(drop=True)
     assert len(want) > 100
     pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9)
-    assert blind.where("converted").count() == 0 < full.where("converted").count()  # only the label moved
+    # only the label moved: no purchase is left in the snapshot's window
+    blind_labels = spark.sql(pair_days.sub("pair_days_before_as_of", labels)).where(f"as_of_date = date'{as_of}'")
+    converted = spark.table("ml.ml_user_item_features").where(f"as_of_date = date'{as_of}' and converted")
+    assert blind_labels.count() == 0 < converted.count()
 
 
 def test_training_run_registered_and_promoted(spark, built) -> None:  # type: ignore[no-untyped-def]
@@ -850,17 +855,18 @@ def test_model_report_compares_champion_baselines_and_oracle(spark, built) -> No
 
 def test_incremental_feature_mart_and_daily_aggregates_equal_a_full_rebuild(spark, built, run_dbt) -> None:  # type: ignore[no-untyped-def]
     """A new day lands with purchases that complete earlier snapshots' labels and a late view two days back:
-    the daily run recomputes whole the snapshots whose input changed (from the day after the late view on,
-    and one whose stored input fingerprint is wrong), only relabels the 7 before those and leaves the older
-    ones as they are, the daily Gold
-    aggregates recompute the days fct_events merged, and each table is then exactly what a full rebuild
-    makes of the same events. (Last in the file: it adds a day.)"""
+    the daily run recomputes whole the feature snapshots whose input changed (from the day after the late
+    view on, and one whose stored input fingerprint is wrong) and leaves the others as they are, recomputes
+    the labels of the snapshots whose label windows the recomputed days reach and leaves the older ones, the
+    daily Gold aggregates recompute the days fct_events merged, and each table is then exactly what a full
+    rebuild makes of the same events. (Last in the file: it adds a day.)"""
     from pyspark.sql import functions as F
 
     from lakehouse.paths import lakehouse_paths
     from lakehouse.reliability import fingerprints
 
-    mart = "ml.ml_user_item_features"
+    mart = "ml.ml_user_item_features"  # the view: features and labels
+    snapshots, labels = "ml.ml_user_item_feature_snapshots", "ml.ml_user_item_labels"
     newest = spark.table(mart).agg({"as_of_date": "max"}).first()[0]  # the day after the data ends
     last_day = newest - dt.timedelta(days=1)
     relabel_date = newest - dt.timedelta(days=5)  # features kept, label window reaches the new day
@@ -902,22 +908,33 @@ def test_incremental_feature_mart_and_daily_aggregates_equal_a_full_rebuild(spar
 
     before = spark.table(mart).where(f"as_of_date = date'{relabel_date}'").count()
     # the late view (two days back) changes the input of the snapshots from the day after it on; the two
-    # stored snapshots before those keep their input and so their features (the run only relabels them).
+    # stored snapshots before those keep their input and so their features (the run leaves them as stored).
     # Marked to tell the two apart: the first one's stored features are off by 1000 views (kept as they are
     # if it is not computed again); the second one's too, and its stored input fingerprint is wrong (so it
     # must be computed again, and the marks go)
     kept_date, refingerprinted_date = newest - dt.timedelta(days=3), newest - dt.timedelta(days=2)
-    spark.sql(f"update {mart} set views_1d = views_1d + 1000 where as_of_date = date'{kept_date}'")
-    # no changed day is in this one's label window (the 7 days from it): it is not even relabelled, so a
-    # label marked wrong stays wrong
-    untouched_date = newest - dt.timedelta(days=10)
-    spark.sql(f"update {mart} set is_label_complete = false where as_of_date = date'{untouched_date}'")
+    spark.sql(f"update {snapshots} set views_1d = views_1d + 1000 where as_of_date = date'{kept_date}'")
+    # the labels' run recomputes the snapshots from (its newest stored one) - 9 on (3 days fct_events merges,
+    # a 7-day label window): marked, the first of those loses its marks; the one before is not computed
+    # again and keeps them
+    untouched_date = spark.table(labels).agg({"as_of_date": "max"}).first()[0] - dt.timedelta(days=10)
+    relabelled_from = untouched_date + dt.timedelta(days=1)
     spark.sql(
-        f"update {mart} set views_1d = views_1d + 1000, input_fingerprint = input_fingerprint ^ 1"
+        f"update {labels} set purchases_in_horizon = purchases_in_horizon + 100"
+        f" where as_of_date in (date'{untouched_date}', date'{relabelled_from}')"
+    )
+    spark.sql(
+        f"update {snapshots} set views_1d = views_1d + 1000, input_fingerprint = input_fingerprint ^ 1"
         f" where as_of_date = date'{refingerprinted_date}'"
     )
-    daily = ("ml_user_item_features", "ml_user_item_daily", "agg_daily_product_stats", "agg_funnel_daily")
-    run_dbt("run", "--select", "+ml_user_item_features", *daily[2:])
+    daily = (
+        "ml_user_item_feature_snapshots",
+        "ml_user_item_labels",
+        "ml_user_item_daily",
+        "agg_daily_product_stats",
+        "agg_funnel_daily",
+    )
+    run_dbt("run", "--select", "+ml_user_item_features", *daily[3:])
     features = spark.table(mart)
     marked = {
         r.as_of_date: (r.n, r.marked)
@@ -928,11 +945,22 @@ def test_incremental_feature_mart_and_daily_aggregates_equal_a_full_rebuild(spar
     }
     assert marked[kept_date][0] > 0 and marked[kept_date][1] == marked[kept_date][0]  # every row kept as stored
     assert marked[refingerprinted_date][0] > 0 and marked[refingerprinted_date][1] == 0  # computed again
-    spark.sql(f"update {mart} set views_1d = views_1d - 1000 where as_of_date = date'{kept_date}'")
-    untouched = features.where(f"as_of_date = date'{untouched_date}'")
-    assert untouched.count() > 0 and untouched.where("is_label_complete").count() == 0
-    spark.sql(f"update {mart} set is_label_complete = true where as_of_date = date'{untouched_date}'")
-    # the relabelled snapshot: same pairs, the three purchases now labelled
+    spark.sql(f"update {snapshots} set views_1d = views_1d - 1000 where as_of_date = date'{kept_date}'")
+    label_marks = {
+        r.as_of_date: (r.n, r.marked)
+        for r in spark.table(labels)
+        .where(f"as_of_date in (date'{untouched_date}', date'{relabelled_from}')")
+        .groupBy("as_of_date")
+        .agg(F.count(F.lit(1)).alias("n"), F.sum((F.col("purchases_in_horizon") > 100).cast("int")).alias("marked"))
+        .collect()
+    }
+    assert label_marks[untouched_date][0] > 0 and label_marks[untouched_date][1] == label_marks[untouched_date][0]
+    assert label_marks[relabelled_from][0] > 0 and label_marks[relabelled_from][1] == 0  # computed again
+    spark.sql(
+        f"update {labels} set purchases_in_horizon = purchases_in_horizon - 100"
+        f" where as_of_date = date'{untouched_date}'"
+    )
+    # the relabelled snapshot: same pairs (its features kept), the three purchases now labelled
     relabelled = features.where(f"as_of_date = date'{relabel_date}'")
     assert relabelled.count() == before
     bought = relabelled.join(spark.createDataFrame(buyers[["user_id", "product_id"]]), ["user_id", "product_id"])
@@ -951,4 +979,4 @@ def test_incremental_feature_mart_and_daily_aggregates_equal_a_full_rebuild(spar
     incremental = tables()
     assert spark.table("gold.agg_funnel_daily").where(f"event_date = date'{newest}'").count() > 0  # the new day
     run_dbt("run", "--full-refresh", "--select", *daily)
-    assert tables() == incremental and len(incremental) == 4
+    assert tables() == incremental and len(incremental) == 5
