@@ -18,7 +18,8 @@ def model(dbt, session):
 
     return score_snapshots(
         session,
-        dbt.ref("ml_user_item_features"),
+        # the features alone: no label is read (ml_user_item_features joins them)
+        dbt.ref("ml_user_item_feature_snapshots"),
         model_name=dbt.config.meta_get("ml_model_name"),
         # scoring follows training (a DAG edge) and needs the champion's training window
         runs_sdf=dbt.ref("ml_conversion_training_runs"),

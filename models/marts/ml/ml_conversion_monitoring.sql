@@ -1,11 +1,12 @@
+{%- set horizon = var('label_horizon_days') | int -%}
 -- Model monitoring once labels arrive: for each scored snapshot whose label window has closed, the
 -- realised conversion rate per score decile next to the mean predicted probability. A healthy model
 -- has realised rates falling from decile 1 to 10 and close to the predicted ones.
--- Only the snapshots both sides can join are read: the mart from the first scored snapshot on (most
--- snapshots are training history no model scored), the predictions up to the last label-complete one
--- (the newest ones wait for their labels). Locally the mart is partitioned by as_of_date and the first
--- filter prunes its partitions; joining the whole of both tables read every pair twice for a few
--- snapshots' result.
+-- Reads the predictions and the labels table (only the pairs that bought; a scored pair without a label row
+-- did not convert), not the feature mart's view: the features are not needed, and joining them was a pass
+-- over every scored pair's features. Only the predictions whose label window has closed are read (the
+-- newest snapshots wait for their labels), and only the labels from the first scored snapshot on (locally
+-- the labels are partitioned by as_of_date and the filter prunes them).
 
 with predictions as (
 
@@ -20,24 +21,25 @@ scored_range as (
 
 ),
 
+labelled_range as (
+
+    -- the last snapshot whose label window [as_of_date, as_of_date + {{ horizon }}) has closed: the window
+    -- ends by the day before the newest snapshot (the day after the data ends), as in ml_user_item_features
+    select date_sub(max(snapshots.as_of_date), {{ horizon }}) as last_labelled_snapshot
+    from {{ ref('ml_user_item_feature_snapshots') }} as snapshots
+
+),
+
 labels as (
 
     select
         as_of_date,
         user_id,
-        product_id,
-        converted
-    from {{ ref('ml_user_item_features') }}
+        product_id
+    from {{ ref('ml_user_item_labels') }}
     where
-        is_label_complete
-        and as_of_date >= (select scored_range.first_scored_snapshot from scored_range)
-
-),
-
-labelled_range as (
-
-    select max(as_of_date) as last_labelled_snapshot
-    from labels
+        as_of_date >= (select scored_range.first_scored_snapshot from scored_range)
+        and as_of_date <= (select labelled_range.last_labelled_snapshot from labelled_range)
 
 ),
 
@@ -64,10 +66,10 @@ labelled as (
         labelled_predictions.model_version,
         labelled_predictions.probability_decile,
         labelled_predictions.probability,
-        labels.converted
+        labels.as_of_date is not null as converted
     from labelled_predictions
-    -- one-to-one: both are unique on (as_of_date, user_id, product_id) (tested)
-    inner join labels
+    -- many-to-one: both are unique on (as_of_date, user_id, product_id) (tested)
+    left join labels
         on
             labelled_predictions.as_of_date = labels.as_of_date
             and labelled_predictions.user_id = labels.user_id

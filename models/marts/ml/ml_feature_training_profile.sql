@@ -14,7 +14,7 @@
 
 with features as (
 
-    select * from {{ ref('ml_user_item_features') }}
+    select * from {{ ref('ml_user_item_feature_snapshots') }}
 
 ),
 

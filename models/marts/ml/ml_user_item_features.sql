@@ -3,7 +3,9 @@
 -- ML feature mart: one row per (as_of_date, user, product) candidate pair, its features and its label. A
 -- view joining the stored features (ml_user_item_feature_snapshots) and the stored labels
 -- (ml_user_item_labels), so the label of a snapshot can change as purchases arrive without rewriting the
--- snapshot's features. What readers filter on (as_of_date, is_label_complete) prunes both tables.
+-- snapshot's features. What readers filter on (as_of_date, is_label_complete) prunes both tables. Read it
+-- for the labels; a reader of features alone (scoring, the drift check and its profile) reads
+-- ml_user_item_feature_snapshots and skips the join.
 -- Point in time: every feature uses events with event_date < as_of_date only (strictly before); the label
 -- `converted` looks only at [as_of_date, as_of_date + {{ horizon }}). The newest snapshot is the day after the
 -- data ends, so a snapshot's label window is complete when it ends by the newest snapshot's day before.
@@ -18,21 +20,20 @@ labels as (
 
     select * from {{ ref('ml_user_item_labels') }}
 
-),
-
-newest as (
-
-    select max(features.as_of_date) as newest_snapshot
-    from features
-
 )
 
 -- (the features' columns, then the label's: the linter cannot count the stored table's columns)
 select
     features.*,  -- noqa: AM04
     labels.as_of_date is not null as converted,
-    -- the label window [as_of_date, as_of_date + {{ horizon }}) ends by the data's last day
-    features.as_of_date <= date_sub(newest.newest_snapshot, {{ horizon }}) as is_label_complete
+    -- the label window [as_of_date, as_of_date + {{ horizon }}) ends by the data's last day (the day before
+    -- the newest snapshot). A scalar subquery, not a join: a reader that uses no label column (the dates,
+    -- their maximum) then reads the features alone, Spark dropping the left join; and locally the newest
+    -- date is a metadata-only query on the Delta log
+    features.as_of_date <= date_sub(
+        (select max(snapshots.as_of_date) from {{ ref('ml_user_item_feature_snapshots') }} as snapshots),
+        {{ horizon }}
+    ) as is_label_complete
 from features
 -- many-to-one on the pair key: no fan-out
 left join labels
@@ -40,4 +41,3 @@ left join labels
         features.as_of_date = labels.as_of_date
         and features.user_id = labels.user_id
         and features.product_id = labels.product_id
-cross join newest
