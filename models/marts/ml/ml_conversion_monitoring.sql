@@ -23,10 +23,9 @@ scored_range as (
 
 labelled_range as (
 
-    -- the last snapshot whose label window [as_of_date, as_of_date + {{ horizon }}) has closed: the window
-    -- ends by the day before the newest snapshot (the day after the data ends), as in ml_user_item_features
-    select date_sub(max(snapshots.as_of_date), {{ horizon }}) as last_labelled_snapshot
-    from {{ ref('ml_user_item_feature_snapshots') }} as snapshots
+    -- the last snapshot whose label window [as_of_date, as_of_date + {{ horizon }}) has closed (the macro
+    -- also defines ml_user_item_features' is_label_complete)
+    select {{ last_label_complete_snapshot() }} as last_labelled_snapshot
 
 ),
 

@@ -26,14 +26,10 @@ labels as (
 select
     features.*,  -- noqa: AM04
     labels.as_of_date is not null as converted,
-    -- the label window [as_of_date, as_of_date + {{ horizon }}) ends by the data's last day (the day before
-    -- the newest snapshot). A scalar subquery, not a join: a reader that uses no label column (the dates,
-    -- their maximum) then reads the features alone, Spark dropping the left join; and locally the newest
-    -- date is a metadata-only query on the Delta log
-    features.as_of_date <= date_sub(
-        (select max(snapshots.as_of_date) from {{ ref('ml_user_item_feature_snapshots') }} as snapshots),
-        {{ horizon }}
-    ) as is_label_complete
+    -- the label window [as_of_date, as_of_date + {{ horizon }}) ends by the data's last day. A scalar
+    -- subquery (the macro), not a join: a reader that uses no label column (the dates, their maximum) then
+    -- reads the features alone, Spark dropping the left join
+    features.as_of_date <= {{ last_label_complete_snapshot() }} as is_label_complete
 from features
 -- many-to-one on the pair key: no fan-out
 left join labels
