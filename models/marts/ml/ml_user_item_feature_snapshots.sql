@@ -54,7 +54,6 @@ with daily as (
 bounds as (
 
     select
-        min(event_date) as first_event_date,
         max(event_date) as last_event_date,
         date_add(min(event_date), {{ var('min_history_days') | int }}) as first_snapshot
     from daily

@@ -3,7 +3,7 @@
 -- ML feature mart: one row per (as_of_date, user, product) candidate pair, its features and its label. A
 -- view joining the stored features (ml_user_item_feature_snapshots) and the stored labels
 -- (ml_user_item_labels), so the label of a snapshot can change as purchases arrive without rewriting the
--- snapshot's features. What readers filter on (as_of_date, is_label_complete) prunes both tables. Read it
+-- snapshot's features. A reader's filter on as_of_date prunes both tables (locally their partitions). Read it
 -- for the labels; a reader of features alone (scoring, the drift check and its profile) reads
 -- ml_user_item_feature_snapshots and skips the join.
 -- Point in time: every feature uses events with event_date < as_of_date only (strictly before); the label
