@@ -51,7 +51,9 @@ def test_everything_lives_under_one_overridable_home(tmp_path: Path, monkeypatch
 def test_session_is_delta_enabled_and_reused(spark) -> None:  # type: ignore[no-untyped-def]
     from lakehouse.runtime import get_spark
 
-    assert get_spark() is spark
+    assert get_spark() is get_spark()  # one session per process
+    assert spark.conf.get("spark.sql.sources.default") == "delta"
+    assert "-XX:+UseParallelGC" in spark.conf.get("spark.driver.extraJavaOptions")
     spark.sql("create schema if not exists scratch")
     spark.sql("create or replace table scratch.t (id int)")
     spark.sql("insert into scratch.t values (1), (2)")
@@ -80,6 +82,7 @@ def test_a_second_run_on_the_same_home_refuses_with_one_line(spark, lakehouse_ho
     import subprocess
     import sys
 
+    spark.sql("select 1").collect()  # this process holds the home from here on
     env = {**os.environ, "LAKEHOUSE_HOME": str(lakehouse_home)}
     done = subprocess.run(
         [sys.executable, "-m", "lakehouse.cli", "summary"], env=env, capture_output=True, text=True, timeout=120
@@ -88,3 +91,44 @@ def test_a_second_run_on_the_same_home_refuses_with_one_line(spark, lakehouse_ho
     [line] = done.stderr.strip().splitlines()  # one line, no stack trace
     assert line.startswith(f"error: {lakehouse_home} is in use by pid {os.getpid()} (started ")
     assert line.endswith("wait for that run to finish (or stop it), or point LAKEHOUSE_HOME elsewhere")
+
+
+def _listening_addresses(pid: int) -> list[str]:
+    """The local addresses of the TCP sockets process ``pid`` listens on, from /proc (hex, as the kernel
+    writes them: 0100007F is 127.0.0.1)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            cols = row.split()
+            if cols[3] == "0A" and cols[9] in inodes:  # 0A: LISTEN
+                found.append(cols[1].split(":")[0])
+    return found
+
+
+LOOPBACK = {"0100007F", "00000000000000000000000001000000", "0000000000000000FFFF00000100007F"}
+
+
+def test_the_local_engine_listens_on_loopback_only(spark) -> None:  # type: ignore[no-untyped-def]
+    """Driver RPC and block manager of a local run: nothing of them reachable from the network."""
+    spark.sql("select 1").collect()
+    assert spark.conf.get("spark.driver.bindAddress") == "127.0.0.1"
+    pid = spark.sparkContext._gateway.proc.pid
+    addresses = _listening_addresses(pid)
+    assert len(addresses) >= 2  # the Py4J gateway, the driver's RPC endpoint (and the block manager)
+    assert set(addresses) <= LOOPBACK, addresses
+
+
+def test_a_cluster_master_keeps_spark_s_own_addresses(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path / "lh"))
+    monkeypatch.setenv("LAKEHOUSE_SPARK_MASTER", "spark://cluster:7077")
+    assert "spark.driver.bindAddress" not in spark_conf(lakehouse_paths())
+    monkeypatch.setenv("LAKEHOUSE_SPARK_MASTER", "local[2]")
+    assert spark_conf(lakehouse_paths())["spark.driver.host"] == "127.0.0.1"

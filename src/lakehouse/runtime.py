@@ -60,6 +60,14 @@ def acquire_home_lock(paths: LakehousePaths) -> None:
     _home_lock = handle
 
 
+def release_home_lock() -> None:
+    """Give up this process' lock of its LAKEHOUSE_HOME (after ``stop_spark``), so it can open another home."""
+    global _home_lock
+    if _home_lock is not None:
+        _home_lock.close()
+        _home_lock = None
+
+
 def java_major_version(java: str | None = None) -> int:
     """Major version of the ``java`` that Spark will launch (JAVA_HOME first, then PATH)."""
     if java is None:
@@ -113,18 +121,53 @@ def ensure_delta_jars() -> list[Path]:
     return delta_jars()
 
 
+# below this many bytes of landing files, queries run interpreted: compiling each query's generated Java
+# (Janino, then the JIT) costs more than it saves on small inputs (a small build ran about a third faster)
+CODEGEN_MIN_LANDING_BYTES = 64 << 20
+
+
+def landing_bytes(paths: LakehousePaths) -> int:
+    """The size of every file under the landing zone (0 when there is none)."""
+    total = 0
+    for folder, _dirs, names in os.walk(os.environ.get("LAKEHOUSE_LANDING") or paths.landing):
+        for name in names:
+            with contextlib.suppress(OSError):
+                total += os.stat(os.path.join(folder, name)).st_size
+    return total
+
+
+def codegen_enabled(paths: LakehousePaths) -> bool:
+    """Whole-stage and expression code generation: on, off, or (LAKEHOUSE_SPARK_CODEGEN=auto, the default)
+    on once the landing zone holds CODEGEN_MIN_LANDING_BYTES or more."""
+    setting = os.environ.get("LAKEHOUSE_SPARK_CODEGEN", "auto").strip().lower()
+    if setting in ("on", "true", "1"):
+        return True
+    if setting in ("off", "false", "0"):
+        return False
+    return landing_bytes(paths) >= CODEGEN_MIN_LANDING_BYTES
+
+
 def spark_conf(paths: LakehousePaths | None = None, driver_jars: list[Path] | None = None) -> dict[str, str]:
     """The Spark configuration of the local lakehouse (every knob in one place, env-overridable)."""
     paths = paths or lakehouse_paths()
     env = os.environ.get
+    codegen = codegen_enabled(paths)
     java_opts = (
         f"-Dderby.system.home={paths.home} -Dderby.stream.error.file={paths.home / 'derby.log'}"
         # a driver out of heap ends the run with one line ("Terminating due to java.lang.OutOfMemoryError")
         # instead of leaving Spark's threads hung; raise LAKEHOUSE_DRIVER_MEMORY then
         " -XX:+ExitOnOutOfMemoryError"
+        # the throughput collector: on two cores G1's concurrent threads take CPU from the queries (a small
+        # build ran about 30% faster with it; see BENCHMARKS.md)
+        " -XX:+UseParallelGC"
     )
+    master = env("LAKEHOUSE_SPARK_MASTER", "local[*]")
+    # a local engine serves nobody else: its driver RPC and block manager listen on loopback only (Spark
+    # would take the machine's network address); a cluster master, or LAKEHOUSE_SPARK_DRIVER_HOST, opts out
+    driver_host = env("LAKEHOUSE_SPARK_DRIVER_HOST", "127.0.0.1" if master.startswith("local") else "")
     return {
-        "spark.master": env("LAKEHOUSE_SPARK_MASTER", "local[*]"),
+        "spark.master": master,
+        **({"spark.driver.host": driver_host, "spark.driver.bindAddress": driver_host} if driver_host else {}),
         "spark.app.name": "ecommerce-lakehouse",
         # Python workers (pandas UDFs, MLflow's Spark UDF) use this interpreter, i.e. the project's venv
         "spark.pyspark.python": env("PYSPARK_PYTHON", sys.executable),
@@ -150,21 +193,89 @@ def spark_conf(paths: LakehousePaths | None = None, driver_jars: list[Path] | No
         "spark.hadoop.hive.metastore.schema.verification": "false",
         "spark.ui.enabled": env("LAKEHOUSE_SPARK_UI", "false"),
         "spark.ui.showConsoleProgress": "false",
+        "spark.sql.codegen.wholeStage": "true" if codegen else "false",
+        "spark.sql.codegen.factoryMode": "FALLBACK" if codegen else "NO_CODEGEN",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.execution.arrow.pyspark.fallback.enabled": "true",
         **({"spark.driver.extraClassPath": os.pathsep.join(str(j) for j in driver_jars)} if driver_jars else {}),
     }
 
 
-def get_spark():  # type: ignore[no-untyped-def]
+JAVA_SOURCES = Path(__file__).parent / "java"
+# the local file system classes (lakehouse.hadoop): Hadoop's own file system starts a chmod or readlink
+# process for every file it creates and every Delta commit when its native library is absent, as with pyspark.
+# The same jar holds the SQL endpoint's password check (lakehouse.thrift) and read-only rule (lakehouse.sql).
+LOCAL_FS = {
+    "spark.hadoop.fs.file.impl": "lakehouse.hadoop.LakehouseLocalFileSystem",
+    "spark.hadoop.fs.AbstractFileSystem.file.impl": "lakehouse.hadoop.LakehouseLocalFs",
+}
+
+
+def lakehouse_jar(cache: Path | None = None) -> Path | None:
+    """The jar of this package's Java classes, compiled once per machine with the JDK's javac against
+    pyspark's jars; None when no javac is found or it fails (Hadoop's own file system is used then, and the
+    SQL endpoint refuses to start)."""
+    import hashlib
+    import tempfile
+    import zipfile
+
+    import pyspark
+
+    sources = sorted(JAVA_SOURCES.rglob("*.java"))
+    digest = hashlib.sha256(pyspark.__version__.encode())
+    for source in sources:
+        digest.update(source.read_bytes())
+    folder = cache or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ecommerce-lakehouse"
+    jar = folder / f"lakehouse-java-{digest.hexdigest()[:16]}.jar"
+    if jar.exists():
+        return jar
+    java_home = os.environ.get("JAVA_HOME")
+    javac = os.path.join(java_home, "bin", "javac") if java_home else shutil.which("javac")
+    if not sources or not javac or not os.path.exists(javac):
+        return None
+    classpath = os.path.join(os.path.dirname(pyspark.__file__), "jars", "*")
+    with tempfile.TemporaryDirectory() as build:
+        done = subprocess.run(
+            [javac, "-nowarn", "--release", "17", "-d", build, "-cp", classpath, *map(str, sources)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            return None
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = jar.with_suffix(".tmp")
+        with zipfile.ZipFile(partial, "w") as archive:
+            for path in sorted(Path(build).rglob("*.class")):
+                archive.write(path, path.relative_to(build).as_posix())
+        partial.replace(jar)
+    return jar
+
+
+def running_session():  # type: ignore[no-untyped-def]
+    """The process' live SparkSession, or None.
+
+    The session this process built, not the JVM thread's "active" one: that is an inheritable thread-local,
+    and a thread can still carry a session stopped earlier (of another home, in the same JVM).
+    """
+    from pyspark.sql import SparkSession
+
+    session = SparkSession._instantiatedSession
+    if session is not None and session._sc._jsc is not None:
+        return session
+    return None
+
+
+def get_spark(extra_conf: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     """Return the process' SparkSession, creating the Delta-enabled local one on first call.
 
     This is the ``session_factory`` of the dbt ``local`` target, so plain ``dbt`` and the CLI share it.
+    ``extra_conf`` is added to the configuration of a session this call creates (the SQL endpoint's).
     """
     from pyspark.sql import SparkSession
 
     with _lock:
-        existing = SparkSession.getActiveSession() or SparkSession._instantiatedSession
+        existing = running_session()
         if existing is not None:
             return existing
         check_java()
@@ -177,8 +288,18 @@ def get_spark():  # type: ignore[no-untyped-def]
         os.environ.setdefault("LAKEHOUSE_SPILL_DIR", str(paths.tmp))
         # PySpark picks the Python of its workers from the environment at context start
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        if str(os.environ.get("LAKEHOUSE_SPARK_MASTER", "local")).startswith("local"):
+            # the web UI (when enabled) and anything else that asks Spark for "the local address" bind here
+            os.environ.setdefault("SPARK_LOCAL_IP", os.environ.get("LAKEHOUSE_SPARK_DRIVER_HOST", "127.0.0.1"))
         builder = SparkSession.builder.enableHiveSupport()
-        for key, value in spark_conf(paths, ensure_delta_jars()).items():
+        jars = ensure_delta_jars()
+        java_jar = lakehouse_jar()
+        conf = spark_conf(paths, [*jars, *([java_jar] if java_jar else [])])
+        local_fs = os.environ.get("LAKEHOUSE_LOCAL_FS", "on") != "off"
+        if java_jar and local_fs and str(conf.get("spark.master", "")).startswith("local"):
+            conf.update(LOCAL_FS)
+        conf.update(extra_conf or {})
+        for key, value in conf.items():
             builder = builder.config(key, value)
         spark = builder.getOrCreate()
         spark.sparkContext.setLogLevel(os.environ.get("LAKEHOUSE_SPARK_LOG_LEVEL", "ERROR"))
@@ -209,4 +330,9 @@ def stop_spark() -> None:
 
     session = SparkSession._instantiatedSession
     if session is not None:
+        # The embedded Hive metastore client is a thread-local of the JVM thread that served this Python
+        # thread; left in place, the next session of this process (another LAKEHOUSE_HOME) would read the
+        # old home's metastore from this thread. Close it with the session.
+        with contextlib.suppress(Exception):
+            session._jvm.org.apache.hadoop.hive.ql.metadata.Hive.closeCurrent()
         session.stop()

@@ -48,10 +48,10 @@ def ensure_session(credentials: SparkSessionCredentials) -> Any:
     from pyspark.sql import SparkSession
 
     with _factory_lock:
-        active = SparkSession.getActiveSession()
-        if active is None and SparkSession._instantiatedSession is not None:
-            active = SparkSession._instantiatedSession
-        if active is not None:
+        # the session this process built (what dbt-spark's cursors get too), when it is live; not the JVM
+        # thread's "active" one, which a thread can inherit from a session stopped earlier
+        active = SparkSession._instantiatedSession
+        if active is not None and active._sc._jsc is not None:
             return active
         if credentials.session_factory:
             return load_factory(credentials.session_factory)()
