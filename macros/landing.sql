@@ -40,9 +40,13 @@
 {#-
     Header-aware CSV parsing, the same on both engines.
 
-    Each line is parsed into up to `landed_csv_width()` text fields (`from_csv`, permissive), after a
-    sentinel field is appended: where the sentinel lands gives the line's field count, and a broken quote
-    swallows it, so `token_count` is -1 then. Fields are picked by the file's header names
+    Each line is first decoded by its feed's encoding (var `landing_encodings`, per landing folder: `utf-8`,
+    the default, `latin-1` or `cp1252`); a line that is not valid in it (bytes that are not UTF-8, where
+    UTF-8 is declared) decodes to null, and Silver quarantines it as `invalid_encoding` with its delivered
+    bytes: no byte is replaced. The text is then parsed into up to `landed_csv_width()` text fields
+    (`from_csv`, permissive, with the feed's delimiter: var `csv_delimiters`), after a sentinel field is
+    appended: where the sentinel lands gives the line's field count, and a broken quote swallows it, so
+    `token_count` is -1 then. Fields are picked by the file's header names
     (`brz_landing_files.header_columns`, normalised: lower case, `_` for other characters), so columns may
     come in any order; an alias list per column accepts a renamed one. A file without a header line is read
     in the documented column order.
@@ -50,12 +54,66 @@
 
 {% macro landed_csv_width() -%}32{%- endmacro %}
 
-{#- Bronze lines with the file's header columns (`header_columns`, null when the file had none) and the
-    parsed fields (`field_values`, an array of text) and their count (`token_count`). -#}
+{#- The encoding of a landing folder's files (var `landing_encodings`), checked. -#}
+{% macro landing_encoding(source_dir) -%}
+    {%- set encoding = (var('landing_encodings', {}).get(source_dir, 'utf-8') or 'utf-8') | lower | replace('_', '-') -%}
+    {%- set known = {'utf-8': 'utf-8', 'utf8': 'utf-8', 'latin-1': 'latin-1', 'latin1': 'latin-1',
+        'iso-8859-1': 'latin-1', 'cp1252': 'cp1252', 'windows-1252': 'cp1252'} -%}
+    {%- if encoding not in known -%}
+        {{ exceptions.raise_compiler_error(
+            "var landing_encodings: '" ~ encoding ~ "' for " ~ source_dir ~ " is not supported (utf-8, latin-1, cp1252)"
+        ) }}
+    {%- endif -%}
+    {{ return(known[encoding]) }}
+{%- endmacro %}
+
+{#- The delimiter of a landing folder's CSV files (var `csv_delimiters`, default a comma). -#}
+{% macro csv_delimiter(source_dir) -%}
+    {%- set delimiter = var('csv_delimiters', {}).get(source_dir, ',') or ',' -%}
+    {%- if delimiter not in [',', ';', '\t', '|'] -%}
+        {{ exceptions.raise_compiler_error(
+            "var csv_delimiters: " ~ (delimiter | tojson) ~ " for " ~ source_dir ~ " is not supported (',', ';', tab, '|')"
+        ) }}
+    {%- endif -%}
+    {{ return(delimiter) }}
+{%- endmacro %}
+
+{#- A delivered line as text in the feed's encoding: null where its bytes are not valid in it (only UTF-8
+    can be invalid: every byte is a character in latin-1 and, as WHATWG reads it, in cp1252). -#}
+{% macro decoded_line(line, source_dir) -%}
+    {%- set encoding = landing_encoding(source_dir) -%}
+    {%- if encoding == 'utf-8' -%}
+        if(is_valid_utf8({{ line }}), {{ without_bom(line) }}, null)
+    {%- elif encoding == 'latin-1' -%}
+        decode(cast({{ line }} as binary), 'ISO-8859-1')
+    {%- else -%}
+        {#- cp1252 is latin-1 but for 0x80-0x9F: those bytes are mapped to their characters (the five bytes
+            cp1252 leaves undefined stay the control characters latin-1 gives them) -#}
+        translate(
+            decode(cast({{ line }} as binary), 'ISO-8859-1'),
+            '\u0080\u0082\u0083\u0084\u0085\u0086\u0087\u0088\u0089\u008A\u008B\u008C\u008E\u0091\u0092\u0093\u0094\u0095\u0096\u0097\u0098\u0099\u009A\u009B\u009C\u009E\u009F',
+            '\u20AC\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u017D\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\u017E\u0178'
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The delivered bytes of a line, kept where they are not plain UTF-8 text (null otherwise): a row
+    quarantined for its encoding, or decoded from another one, can always be traced to its bytes. -#}
+{% macro undecoded_bytes(line) -%}
+    if(is_valid_utf8({{ line }}), null, cast({{ line }} as binary))
+{%- endmacro %}
+
+{#- Bronze lines with the file's header columns (`header_columns`, null when the file had none), the
+    decoded text (`line_text`, null when the bytes are not valid in the feed's encoding), the delivered
+    bytes where they are not UTF-8 (`raw_bytes`), the parsed fields (`field_values`, an array of text),
+    their count (`token_count`) and whether one is longer than var `max_field_length`
+    (`has_long_field`). -#}
 {% macro landed_csv_lines(bronze_relation, source_dir) -%}
+    {%- set delimiter = csv_delimiter(source_dir) -%}
     select
         lines.*,
-        array_position(lines.field_values, '\u0001') - 1 as token_count
+        array_position(lines.field_values, '\u0001') - 1 as token_count,
+        exists(lines.field_values, value -> length(value) > {{ var('max_field_length') | int }}) as has_long_field
     from (
         select
             bronze.*,
@@ -67,13 +125,19 @@
             ) as field_values
         from (
             select
-                *,
+                decoded.*,
                 from_csv(
-                    concat({{ without_bom('raw_line') }}, ',\u0001'),
+                    concat(decoded.line_text, '{{ delimiter }}\u0001'),
                     '{% for i in range(landed_csv_width() | int) %}c{{ i }} string{{ ", " if not loop.last }}{% endfor %}',
-                    map('mode', 'PERMISSIVE')
+                    map('mode', 'PERMISSIVE', 'sep', '{{ delimiter }}')
                 ) as csv
-            from {{ bronze_relation }}
+            from (
+                select
+                    *,
+                    {{ decoded_line('raw_line', source_dir) }} as line_text,
+                    {{ undecoded_bytes('raw_line') }} as raw_bytes
+                from {{ bronze_relation }}
+            ) as decoded
         ) as bronze
         -- many-to-one: the latest inspection of each (name, size)
         left join (

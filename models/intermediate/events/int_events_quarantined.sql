@@ -1,7 +1,8 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns') }}
 
--- Silver quarantine: event rows of every source that broke a validation rule, with the reason and
--- their raw values. Incremental: each run appends the rows of the batches delivered since the last.
+{#- Silver quarantine: event rows of every source that broke a validation rule, with the reason, their
+    raw values and, where they are not UTF-8, their delivered bytes. Incremental: each run appends the
+    rows of the batches delivered since the last. -#}
 
 with events as (
 
@@ -22,6 +23,7 @@ final as (
         raw_price,
         user_session_id,
         raw_line,
+        raw_bytes,
         source_file_name,
         batch_id,
         ingested_at

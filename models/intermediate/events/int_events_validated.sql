@@ -27,6 +27,7 @@
     'category_level_3',
     'brand',
     'price',
+    'is_price_missing',
     'user_session_id',
     'is_session_derived',
     'transaction_id',
@@ -48,6 +49,8 @@
 -- after the copy already kept, so rank 1 is always a new event) and merges on event_id. Sessions are
 -- derived again for the users the new batch touches, over their whole sessionless history, and their
 -- earlier events are rewritten where their session changed (a late event can join or split sessions).
+-- Every row a run writes, new or rewritten, carries the run's `updated_at`: Gold takes in exactly the
+-- rows written since its own last run, however late their events are.
 -- Earlier events keep the item price and category they were enriched with; `--full-refresh` re-derives
 -- them from the current item history.
 
@@ -128,6 +131,7 @@ new_events as (
         nullif(split_part(category_code, '.', 3), '') as category_level_3,
         brand,
         price,
+        price is null as is_price_missing,
         user_session_id,
         user_session_id is null as is_session_derived,
         transaction_id,
@@ -206,7 +210,7 @@ sessionised as (
 
 ),
 
-final as (
+written as (
 
     select {{ columns | join(', ') }} from new_events
     where not is_session_derived
@@ -216,6 +220,15 @@ final as (
     -- new events, and earlier ones whose session changed
     select {{ columns | join(', ') }} from sessionised
     where session_before is null or session_before != user_session_id
+
+),
+
+final as (
+
+    select
+        *,
+        current_timestamp() as updated_at
+    from written
 
 )
 

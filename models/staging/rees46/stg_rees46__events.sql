@@ -4,7 +4,8 @@
     'event_time', 'event_type', 'product_id', 'category_id', 'category_code',
     'brand', 'price', 'user_id', 'user_session',
 ] -%}
-{%- set required = ['event_time', 'event_type', 'product_id', 'price', 'user_id'] -%}
+{#- the columns an event cannot be without (a file lacking one has no event in it); price is not one -#}
+{%- set required = ['event_time', 'event_type', 'product_id', 'user_id'] -%}
 {#- header names accepted for a renamed column (after normalisation: lower case, `_` separators) -#}
 {%- set aliases = {
     'event_time': ['event_timestamp', 'timestamp', 'event_ts'],
@@ -16,11 +17,9 @@
     'user_id': ['userid', 'user', 'customer_id'],
     'user_session': ['session_id', 'user_session_id', 'session'],
 } -%}
--- Silver staging: every Bronze line parsed by its file's header names, typed and renamed, with the first
--- validation rule it breaks (null when it breaks none) and, for valid rows, its rank among duplicates of
--- the same event (same source, user, product, event type and second; 1 = the earliest delivered, the one
--- kept). Columns the layout does not know are kept in `extra_columns`. Row count equals Bronze: nothing
--- is dropped here.
+{#- Silver staging: every Bronze line decoded, parsed by its file's header names, typed and renamed, with
+    the first validation rule it breaks and, for valid rows, its rank among duplicates (see the yml). Row
+    count equals Bronze: nothing is dropped here. -#}
 
 with bronze as (
 
@@ -45,6 +44,9 @@ parsed as (
 
     select
         {{ landed_csv_fields(columns, required, aliases) }},
+        line_text,
+        has_long_field,
+        raw_bytes,
         raw_line,
         source_file_name,
         batch_id,
@@ -63,14 +65,17 @@ typed as (
         try_cast(trim(fields.category_id) as decimal(20, 0)) as category_id,
         nullif(trim(fields.category_code), '') as category_code,
         nullif(trim(fields.brand), '') as brand,
-        try_cast(trim(fields.price) as decimal(12, 2)) as price,
+        {{ known_price('fields.price') }} as price,
         try_cast(trim(fields.user_id) as bigint) as user_id,
         nullif(trim(fields.user_session), '') as user_session_id,
+        parsed.line_text,
         parsed.is_malformed,
+        parsed.has_long_field,
         parsed.missing_columns,
         parsed.extra_columns,
         fields.event_time as raw_event_time,
         fields.price as raw_price,
+        parsed.raw_bytes,
         parsed.raw_line,
         parsed.source_file_name,
         parsed.batch_id,
@@ -83,18 +88,8 @@ validated as (
 
     select
         typed.*,
-        case
-            when typed.missing_columns is not null then 'missing_required_column'
-            when typed.is_malformed then 'malformed_line'
-            when typed.event_at is null then 'invalid_event_time'
-            when typed.event_at > typed.ingested_at then 'future_event_time'
-            when typed.event_at < timestamp '{{ var("shop_opened_at") }}' then 'before_shop_opened'
-            when event_types.event_type is null then 'unknown_event_type'
-            when typed.user_id is null then 'missing_user_id'
-            when typed.product_id is null then 'missing_product_id'
-            when typed.price is null then 'invalid_price'
-            when typed.price <= 0 then 'non_positive_price'
-        end as quarantine_reason
+        {{ event_quarantine_reason('typed', 'event_types.event_type is not null', 'shop_opened_at') }}
+            as quarantine_reason
     from typed
     -- many-to-one: event_type is unique in the seed (tested)
     left join event_types
@@ -140,6 +135,7 @@ final as (
         category_code,
         brand,
         price,
+        price is null as is_price_missing,
         user_id,
         user_session_id,
         quarantine_reason,
@@ -148,6 +144,7 @@ final as (
         extra_columns,
         raw_event_time,
         raw_price,
+        raw_bytes,
         raw_line,
         source_file_name,
         batch_id,

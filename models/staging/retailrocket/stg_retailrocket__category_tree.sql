@@ -19,6 +19,9 @@ parsed as (
 
     select
         {{ landed_csv_fields(columns, ['categoryid'], aliases) }},
+        line_text,
+        has_long_field,
+        raw_bytes,
         raw_line,
         source_file_name,
         batch_id,
@@ -34,11 +37,14 @@ final as (
         try_cast(nullif(trim(fields.parentid), '') as bigint) as parent_category_id,
         case
             when parsed.missing_columns is not null then 'missing_required_column'
+            when parsed.line_text is null then 'invalid_encoding'
             when parsed.is_malformed then 'malformed_line'
+            when parsed.has_long_field then 'field_too_long'
             when try_cast(trim(fields.categoryid) as bigint) is null then 'missing_category_id'
             when nullif(trim(fields.parentid), '') is not null
                 and try_cast(trim(fields.parentid) as bigint) is null then 'invalid_parent_id'
         end as quarantine_reason,
+        parsed.raw_bytes,
         parsed.raw_line,
         parsed.source_file_name,
         parsed.batch_id,

@@ -10,11 +10,10 @@
     'itemid': ['item_id', 'product_id', 'productid'],
     'transactionid': ['transaction_id'],
 } -%}
--- Silver staging: every Bronze line of the app's RetailRocket-layout events parsed, typed and renamed to
--- the canonical event vocabulary (addtocart -> cart, transaction -> purchase), with the first validation
--- rule it breaks (null when none) and, for valid rows, its rank among duplicates of the same event
--- (same user, item, event type and second; 1 = the earliest delivered, the one kept).
--- Row count equals Bronze: nothing is dropped here. Ids stay in the app's own id space.
+{#- Silver staging: every Bronze line of the app's RetailRocket-layout events decoded, parsed, typed and
+    renamed to the canonical event vocabulary (addtocart -> cart, transaction -> purchase), with the first
+    validation rule it breaks and, for valid rows, its rank among duplicates (see the yml). Row count
+    equals Bronze. Ids stay in the app's own id space. -#}
 
 with bronze as (
 
@@ -39,6 +38,9 @@ parsed as (
 
     select
         {{ landed_csv_fields(columns, required, aliases) }},
+        line_text,
+        has_long_field,
+        raw_bytes,
         raw_line,
         source_file_name,
         batch_id,
@@ -60,11 +62,14 @@ typed as (
         try_cast(trim(fields.itemid) as bigint) as product_id,
         try_cast(trim(fields.visitorid) as bigint) as user_id,
         nullif(trim(fields.transactionid), '') as transaction_id,
+        parsed.line_text,
         parsed.is_malformed,
+        parsed.has_long_field,
         parsed.missing_columns,
         parsed.extra_columns,
         fields.timestamp as raw_event_time,
         fields.event as raw_event_type,
+        parsed.raw_bytes,
         parsed.raw_line,
         parsed.source_file_name,
         parsed.batch_id,
@@ -77,16 +82,8 @@ validated as (
 
     select
         typed.*,
-        case
-            when typed.missing_columns is not null then 'missing_required_column'
-            when typed.is_malformed then 'malformed_line'
-            when typed.event_at is null then 'invalid_event_time'
-            when typed.event_at > typed.ingested_at then 'future_event_time'
-            when typed.event_at < timestamp '{{ var("app_opened_at") }}' then 'before_shop_opened'
-            when event_types.event_type is null then 'unknown_event_type'
-            when typed.user_id is null then 'missing_user_id'
-            when typed.product_id is null then 'missing_product_id'
-        end as quarantine_reason
+        {{ event_quarantine_reason('typed', 'event_types.event_type is not null', 'app_opened_at') }}
+            as quarantine_reason
     from typed
     -- many-to-one: event_type is unique in the seed (tested)
     left join event_types
@@ -136,6 +133,7 @@ final as (
         extra_columns,
         raw_event_time,
         raw_event_type,
+        raw_bytes,
         raw_line,
         source_file_name,
         batch_id,

@@ -20,6 +20,9 @@ parsed as (
 
     select
         {{ landed_csv_fields(columns, columns, aliases) }},
+        line_text,
+        has_long_field,
+        raw_bytes,
         raw_line,
         source_file_name,
         batch_id,
@@ -35,8 +38,11 @@ typed as (
         try_cast(trim(fields.itemid) as bigint) as product_id,
         trim(fields.property) as property,
         fields.value as property_value,
+        parsed.line_text,
         parsed.is_malformed,
+        parsed.has_long_field,
         parsed.missing_columns,
+        parsed.raw_bytes,
         parsed.raw_line,
         parsed.source_file_name,
         parsed.batch_id,
@@ -54,11 +60,14 @@ final as (
         property_value,
         case
             when missing_columns is not null then 'missing_required_column'
+            when line_text is null then 'invalid_encoding'
             when is_malformed then 'malformed_line'
+            when has_long_field then 'field_too_long'
             when property_at is null then 'invalid_property_time'
             when product_id is null then 'missing_product_id'
             when property is null or property = '' then 'missing_property'
         end as quarantine_reason,
+        raw_bytes,
         raw_line,
         source_file_name,
         batch_id,
