@@ -1,4 +1,5 @@
--- EDA: one row per day between the first and the last event day, with its events (0 for a gap).
+-- EDA: one row per source and day between the source's own first and last event day, with its events
+-- (0 for a gap). Each source is judged on its own range: sources can be years apart.
 
 with events as (
 
@@ -8,30 +9,37 @@ with events as (
 
 days as (
 
-    select explode(sequence(min(event_date), max(event_date), interval 1 day)) as event_date
+    select
+        source_system,
+        explode(sequence(min(event_date), max(event_date), interval 1 day)) as event_date
     from events
+    group by source_system
 
 ),
 
 daily as (
 
     select
+        source_system,
         event_date,
         count(*) as events
     from events
-    group by event_date
+    group by source_system, event_date
 
 ),
 
 final as (
 
     select
+        days.source_system,
         days.event_date,
         coalesce(daily.events, 0) as events
     from days
-    -- one-to-one: daily is grouped by event_date
+    -- one-to-one: daily is grouped by source and day
     left join daily
-        on days.event_date = daily.event_date
+        on
+            days.source_system = daily.source_system
+            and days.event_date = daily.event_date
 
 )
 

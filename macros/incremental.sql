@@ -4,8 +4,8 @@
     another holds the lakehouse, so "newer than the newest `ingested_at` already here" is exactly "the
     batches this model has not seen". A batch that left no row here (e.g. no duplicate in it) is read again
     next run and again leaves none: correct, and cheap because its rows are few.
-    The same high-water mark on another run-time column: ml_feature_drift passes `scored_at` (the snapshots
-    scored since its last run).
+    The same high-water mark on another run-time column: fct_events passes Silver's `updated_at` (the rows
+    written since its last run), ml_feature_drift `scored_at` (the snapshots scored since its last run).
 -#}
 
 {% macro delivered_since_last_run(column='ingested_at') -%}
@@ -20,16 +20,20 @@
 
 
 {#-
-    Incremental Gold by day: the days fct_events merged in this run, i.e. its last `fct_events_lookback_days`
-    before the newest day already in this model, and every day after. The daily models over fct_events
-    (agg_daily_product_stats, agg_funnel_daily, ml_user_item_daily) recompute those days and replace each
-    stored day whole. `true` on a full build.
+    Incremental Gold by day: the days of the events fct_events merged since this model's last run. Each daily
+    model (agg_daily_product_stats, agg_funnel_daily, ml_user_item_daily) stores per row the newest
+    `updated_at` of the events it was computed from (`events_updated_at`); a run recomputes every day with
+    an event merged after the newest of those, whatever the day's age, and replaces each such day whole.
+    `true` on a full build.
 -#}
 {% macro days_fct_events_merged() -%}
     {%- if is_incremental() -%}
-        event_date >= (
-            select date_sub(max(this_run.event_date), {{ var('fct_events_lookback_days') | int }})
-            from {{ this }} as this_run
+        event_date in (
+            select distinct merged.event_date
+            from {{ ref('fct_events') }} as merged
+            where merged.updated_at > (
+                select coalesce(max(this_run.events_updated_at), timestamp '1900-01-01') from {{ this }} as this_run
+            )
         )
     {%- else -%}
         true

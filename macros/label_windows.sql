@@ -1,14 +1,35 @@
 {#-
-    The last snapshot whose label window [as_of_date, as_of_date + label_horizon_days) has closed: the
-    window must end by the data's last day, the day before the newest feature snapshot (which is the day
-    after the data ends). A scalar subquery: used in a projection it adds no join, so Spark can still drop
-    ml_user_item_features' label join for a reader of dates only; locally the newest date is a
-    metadata-only query on the Delta log. The one definition of `is_label_complete` (ml_user_item_features)
-    and of monitoring's labelled range (ml_conversion_monitoring).
+    The last snapshot of `source_system` whose label window [as_of_date, as_of_date + label_horizon_days)
+    has closed: the window must end by the source's last complete day (`dim_sources.last_complete_date`:
+    each source's own range, so a source whose data ended years before another's is not labelled with
+    days it never delivered). A scalar subquery (a map from source to date), not a join: used in a
+    projection it adds none, so Spark can still drop ml_user_item_features' label join for a reader of
+    dates only. The one definition of `is_label_complete` (ml_user_item_features) and of monitoring's
+    labelled range (ml_conversion_monitoring).
 -#}
-{% macro last_label_complete_snapshot() -%}
-    date_sub(
-        (select max(snapshots.as_of_date) from {{ ref('ml_user_item_feature_snapshots') }} as snapshots),
-        {{ var('label_horizon_days') | int }}
+{% macro last_label_complete_snapshot(source_system='source_system') -%}
+    element_at(
+        (
+            select
+                map_from_entries(
+                    collect_list(
+                        struct(
+                            sources.source_system,
+                            date_sub(sources.last_complete_date, {{ var('label_horizon_days') | int - 1 }})
+                        )
+                    )
+                )
+            from {{ ref('dim_sources') }} as sources
+        ),
+        {{ source_system }}
+    )
+{%- endmacro %}
+
+
+{#- The newest label-complete snapshot over every source (a bound that prunes the labels' partitions). -#}
+{% macro newest_label_complete_snapshot() -%}
+    (
+        select max(date_sub(sources.last_complete_date, {{ var('label_horizon_days') | int - 1 }}))
+        from {{ ref('dim_sources') }} as sources
     )
 {%- endmacro %}

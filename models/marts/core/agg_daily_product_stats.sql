@@ -8,10 +8,12 @@
         on_schema_change='fail',
     )
 }}
--- Gold: one row per product and day with activity: views, carts, removes, purchases, revenue, users.
--- Incremental: a run recomputes the days fct_events merged (the last `fct_events_lookback_days` before the
--- newest day here, and the new ones) and each replaces the stored day whole: locally by overwriting its
--- event_date partition, on Databricks by a merge on the grain (events are only added to a day).
+-- Gold: one row per product and day with activity: views, carts, removes, purchases, revenue (of the
+-- purchases of known price; those of unknown price are counted apart), users.
+-- Incremental: a run recomputes the days of the events fct_events merged since its last run (macro
+-- days_fct_events_merged; `events_updated_at` is the mark) and each replaces the stored day whole:
+-- locally by overwriting its event_date partition, on Databricks by a merge on the grain (events are only
+-- added to a day).
 
 with events as (
 
@@ -32,9 +34,11 @@ final as (
         sum(case when event_type = 'cart' then 1 else 0 end) as carts,
         sum(case when event_type = 'remove_from_cart' then 1 else 0 end) as removes,
         sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
-        cast(sum(revenue) as decimal(18, 2)) as revenue,
+        sum(case when event_type = 'purchase' and price is null then 1 else 0 end) as purchases_unknown_price,
+        {{ known_revenue() }} as revenue,
         count(distinct user_id) as users,
-        avg(price) as average_price
+        avg(price) as average_price,
+        max(updated_at) as events_updated_at
     from events
     group by event_date, product_id
 

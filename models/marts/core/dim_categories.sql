@@ -1,5 +1,5 @@
--- Gold: one row per category (namespaced id), with its dotted code split into levels and how many
--- products it holds now.
+-- Gold: one row per category (namespaced id), with its dotted code split into levels, the name charts show
+-- for it (the app's categories are bare ids: `app category 1101.313`), and how many products it holds now.
 
 with products as (
 
@@ -18,6 +18,7 @@ final as (
         max(category_level_1) as category_level_1,
         max(category_level_2) as category_level_2,
         max(category_level_3) as category_level_3,
+        max(category_display_name) as category_display_name,
         count(*) as products_count,
         sum(purchases_count) as purchases_count
     from products

@@ -38,6 +38,7 @@ final as (
         history.category_level_1,
         history.category_level_2,
         history.category_level_3,
+        {{ category_display_name('history.source_system', 'history.category_code') }} as category_display_name,
         history.brand,
         history.price as current_price,
         history.valid_from as current_since,

@@ -1,5 +1,6 @@
 -- Gold: one row per user: where they come from, when they were first and last active, and what they
--- have done and bought so far.
+-- have done and bought so far. Lifetime revenue adds the orders of known value (orders_unknown_value
+-- counts the others); null for a buyer none of whose orders has a known value.
 
 with events as (
 
@@ -36,6 +37,7 @@ purchasing as (
         user_id,
         count(*) as orders_count,
         sum(items_count) as items_purchased,
+        sum(case when is_value_known then 0 else 1 end) as orders_unknown_value,
         cast(sum(order_revenue) as decimal(18, 2)) as lifetime_revenue,
         min(ordered_at) as first_ordered_at,
         max(ordered_at) as last_ordered_at
@@ -60,7 +62,9 @@ final as (
         activity.carts_count,
         coalesce(purchasing.orders_count, 0) as orders_count,
         coalesce(purchasing.items_purchased, 0) as items_purchased,
-        coalesce(purchasing.lifetime_revenue, 0) as lifetime_revenue,
+        coalesce(purchasing.orders_unknown_value, 0) as orders_unknown_value,
+        -- no order: nothing spent (0); orders of unknown value only: unknown (null)
+        case when purchasing.user_id is null then 0 else purchasing.lifetime_revenue end as lifetime_revenue,
         purchasing.first_ordered_at,
         purchasing.last_ordered_at,
         purchasing.user_id is not null as is_buyer

@@ -9,22 +9,15 @@
         tblproperties=large_table_properties(),
     )
 }}
-{%- set lookback = var('fct_events_lookback_days') | int -%}
-
--- Gold: one row per valid, deduplicated event, with the weight and funnel stage of its type.
--- Incremental: a run merges (on event_id) the Silver events of the last {{ lookback }} days before the
--- newest event already here, so events that arrive late (up to that many days) are picked up and
--- re-delivered ones update in place instead of doubling.
+{#- Gold: one row per valid, deduplicated event, with the weight and funnel stage of its type.
+    Incremental: a run merges (on event_id) the Silver rows written since its last run (their `updated_at`
+    is newer than the newest here): new events of any age, and earlier ones whose derived session
+    changed, which update their row in place. -#}
 
 with events as (
 
     select * from {{ ref('int_events_validated') }}
-    {% if is_incremental() -%}
-        where event_date >= (
-                select date_sub(coalesce(max(this_run.event_date), date '1900-01-01'), {{ lookback }})
-                from {{ this }} as this_run
-            )
-    {%- endif %}
+    where {{ delivered_since_last_run('updated_at') }}
 
 ),
 
@@ -52,11 +45,14 @@ final as (
         events.category_level_3,
         events.brand,
         events.price,
+        events.is_price_missing,
         event_types.interaction_weight,
         event_types.funnel_stage,
+        -- a purchase's revenue is its price, unknown (null) when the price is; other events bring none
         case when events.event_type = 'purchase' then events.price else 0 end as revenue,
         events.transaction_id,
-        events.is_session_derived
+        events.is_session_derived,
+        events.updated_at
     from events
     -- many-to-one: each event type appears once in the seed (tested unique), so no fan-out
     inner join event_types

@@ -1,5 +1,6 @@
--- Gold: one row per session (delivered by the web shop, derived from 30-minute inactivity for the app):
--- when it started and ended, what happened in it, and whether it converted or left a cart behind.
+{#- Gold: one row per session (delivered by the web shop, derived from 30-minute inactivity for the app):
+    when it started and ended, what happened in it, and whether it converted or left a cart behind. Its
+    revenue is known only when every purchase in it has a known price (else null). -#}
 
 with events as (
 
@@ -23,7 +24,9 @@ final as (
         sum(case when event_type = 'remove_from_cart' then 1 else 0 end) as removes,
         sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
         count(distinct product_id) as products_count,
-        cast(sum(revenue) as decimal(18, 2)) as revenue,
+        -- revenue is 0 for events other than purchases and null for a purchase of unknown price
+        case when count(revenue) = count(*) then cast(sum(revenue) as decimal(18, 2)) end as revenue,
+        count(revenue) = count(*) as is_value_known,
         max(case when event_type = 'cart' then 1 else 0 end) = 1 as has_cart,
         max(case when event_type = 'purchase' then 1 else 0 end) = 1 as is_converting,
         max(case when event_type = 'cart' then 1 else 0 end) = 1

@@ -1,6 +1,8 @@
--- Gold report: RFM segments of every buyer. Recency is counted in days from the day after the last
--- order in the data (the "as of" of the report); each of R, F and M is scored 1-5 by quintile (5 = most
--- recent / most frequent / highest spend; ties broken by user id so scores are reproducible).
+{#- Gold report: RFM segments of every buyer, per source. Recency is counted in days from the day after the
+    source's last order (the "as of" of the report: sources can be years apart); each of R, F and M is
+    scored 1-5 by quintile within the source (5 = most recent / most frequent / highest spend; ties broken
+    by user id so scores are reproducible). Monetary is the known value of the buyer's orders; a buyer
+    with no order of known value has no M score (null), and the segment rests on R and F. -#}
 
 with users as (
 
@@ -11,8 +13,11 @@ with users as (
 
 as_of as (
 
-    select date_add(max(cast(last_ordered_at as date)), 1) as as_of_date
+    select
+        source_system,
+        date_add(max(cast(last_ordered_at as date)), 1) as as_of_date
     from users
+    group by source_system
 
 ),
 
@@ -26,7 +31,9 @@ measured as (
         users.orders_count as frequency,
         users.lifetime_revenue as monetary
     from users
-    cross join as_of
+    -- many-to-one: one row per source
+    inner join as_of
+        on users.source_system = as_of.source_system
 
 ),
 
@@ -34,9 +41,14 @@ scored as (
 
     select
         *,
-        ntile(5) over (order by recency_days desc, user_id asc) as recency_score,
-        ntile(5) over (order by frequency asc, user_id asc) as frequency_score,
-        ntile(5) over (order by monetary asc, user_id asc) as monetary_score
+        ntile(5) over (partition by source_system order by recency_days desc, user_id asc) as recency_score,
+        ntile(5) over (partition by source_system order by frequency asc, user_id asc) as frequency_score,
+        case
+            when monetary is not null
+                then ntile(5) over (
+                        partition by source_system, monetary is null order by monetary asc, user_id asc
+                    )
+        end as monetary_score
     from measured
 
 ),
@@ -53,7 +65,7 @@ final as (
         recency_score,
         frequency_score,
         monetary_score,
-        concat(recency_score, frequency_score, monetary_score) as rfm_code,
+        concat(recency_score, frequency_score, coalesce(cast(monetary_score as string), '-')) as rfm_code,
         case
             when recency_score >= 4 and frequency_score >= 4 then 'champions'
             when recency_score >= 3 and frequency_score >= 3 then 'loyal'
