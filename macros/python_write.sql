@@ -42,37 +42,6 @@ writer.saveAsTable("{{ target_relation }}")
 {%- endmacro %}
 
 
-{#-
-    Pre-hook of an incremental model whose table is now partitioned (local runs): a table built before
-    `partition_by` was set is rewritten once in place, partitioned (one Delta commit, CREATE OR REPLACE from
-    its own rows), so `insert_overwrite` replaces only the partitions a run writes and the rows of earlier
-    runs (a prediction history no rebuild can reproduce) are kept. Renders nothing when the table is already
-    partitioned so, does not exist yet, or is being rebuilt (full refresh), and on Databricks.
--#}
-{% macro partition_existing_table() %}
-    {%- set partition_by = partition_by_columns() -%}
-    {%- if execute and partition_by and target.type != 'databricks' and not should_full_refresh() -%}
-        {%- set existing = load_relation(this) -%}
-        {%- if existing is not none -%}
-            {%- set detail = run_query('describe detail ' ~ this) -%}
-            {#- the array arrives as its text, e.g. '["as_of_date"]' or '[]' -#}
-            {%- set listed = detail.columns['partitionColumns'].values()[0] | string -%}
-            {%- set current = [] -%}
-            {%- for name in listed.strip('[]').split(',') -%}
-                {%- if name.strip(' "\'') -%}{%- do current.append(name.strip(' "\'')) -%}{%- endif -%}
-            {%- endfor -%}
-            {%- if current != partition_by -%}
-                {{ log('repartitioning ' ~ this ~ ' by ' ~ partition_by | join(', ') ~ ' (was: ' ~ (current | join(', ') or 'unpartitioned') ~ ')', info=true) }}
-                create or replace table {{ this }}
-                using delta
-                partitioned by ({{ partition_by | join(', ') }})
-                as select * from {{ this }}
-            {%- endif -%}
-        {%- endif -%}
-    {%- endif -%}
-{% endmacro %}
-
-
 {#- The model's `partition_by` as a list of column names (it may be configured as one name or a list). -#}
 {% macro partition_by_columns() %}
     {%- set partition_by = config.get('partition_by') -%}

@@ -49,6 +49,23 @@ def check_contract(frame: pd.DataFrame, with_label: bool = True) -> None:
         raise FeatureContractError(f"feature table lacks columns: {', '.join(missing)}")
 
 
+def usable_features(frame: pd.DataFrame, columns: list[str] | None = None) -> tuple[list[str], dict[str, str]]:
+    """The features that carry information in ``frame`` (the training pairs), and why each other one is
+    left out of the fit: null in every pair (e.g. prices, when a source delivers none) or the same value
+    in every pair. A value and nulls are two values: missingness is information the model uses."""
+    kept: list[str] = []
+    left_out: dict[str, str] = {}
+    for name in columns or FEATURES:
+        column = frame[name]
+        if column.notna().sum() == 0:
+            left_out[name] = "null in every training pair"
+        elif column.nunique(dropna=False) <= 1:
+            left_out[name] = f"the same value ({column.iloc[0]:g}) in every training pair"
+        else:
+            kept.append(name)
+    return kept, left_out
+
+
 def feature_matrix(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """The model inputs as float64 (nulls stay NaN: the gradient boosting model handles them)."""
     # the column selection is a new frame already: no second copy when the columns are float64

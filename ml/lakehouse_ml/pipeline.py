@@ -51,6 +51,8 @@ RUN_SCHEMA = {
     "champion_version_before": "string",
     "champion_roc_auc_before": "double",
     "promoted": "boolean",
+    "n_features": "int",
+    "features_left_out": "string",
 }
 RUN_COLUMNS = list(RUN_SCHEMA)
 RUN_SCHEMA_DDL = ", ".join(f"{name} {kind}" for name, kind in RUN_SCHEMA.items())
@@ -166,6 +168,37 @@ def retrain_decision(
     return False, f"{age} new labelled day(s) since the last run; retraining every {every_days}"
 
 
+def data_shortfall(labelled_counts: dict[tuple[object, bool], int], valid_days: int = 1) -> str | None:
+    """Why the labelled pairs cannot train a model yet, or None when they can.
+
+    ``labelled_counts`` maps (snapshot date, converted) to the number of label-complete pairs. Training
+    needs a time split (``valid_days`` + 1 labelled dates at least) with both classes on each side: a
+    model fit on one class predicts nothing, and a validation snapshot without a purchase cannot judge a
+    candidate against the champion.
+    """
+    dates = sorted({date for date, _ in labelled_counts})
+    if len(dates) < valid_days + 1:
+        return (
+            f"{len(dates)} label-complete snapshot date(s); a time split needs {valid_days + 1} "
+            "(more days of data are needed)"
+        )
+    first_valid = dates[-valid_days]
+
+    def count(converted: bool, validation: bool) -> int:
+        return sum(
+            n
+            for (date, label), n in labelled_counts.items()
+            if label == converted and (date >= first_valid) == validation
+        )
+
+    for validation, side in ((False, "training"), (True, "validation")):
+        if count(True, validation) == 0:
+            return f"no purchase among the {side} snapshots' pairs"
+        if count(False, validation) == 0:
+            return f"every pair of the {side} snapshots converted"
+    return None
+
+
 def training_due(  # type: ignore[no-untyped-def]
     mart,
     runs_sdf,
@@ -175,9 +208,15 @@ def training_due(  # type: ignore[no-untyped-def]
     tracking_uri: str | None = None,
     registry_uri: str | None = None,
 ) -> tuple[bool, str]:
-    """``retrain_decision`` on the feature mart, the run log (None on a first run) and the registry."""
+    """Whether this run trains, and why: first whether the mart's labelled pairs can train a model at all
+    (``data_shortfall``; if not, no run trains, asked for or not), then ``retrain_decision`` on the run
+    log (None on a first run) and the registry."""
     from pyspark.sql import functions as F
 
+    counts = mart.where("is_label_complete").groupBy("as_of_date", LABEL).count().collect()
+    shortfall = data_shortfall({(r["as_of_date"], bool(r[LABEL])): int(r["count"]) for r in counts})
+    if shortfall:
+        return False, f"not enough labelled data: {shortfall}"
     registry.configure(tracking_uri, registry_uri)
     has_champion = registry.champion_version(model_name) is not None
     last_valid = runs_sdf.agg(F.max("valid_date")).first()[0] if runs_sdf is not None else None
@@ -276,13 +315,21 @@ def run_training(
     result.extra["n_train_available"] = available
     # the validation snapshot's pairs before its draw (its rows when it came whole)
     result.extra["n_valid_available"] = int(valid_in_mart or len(valid))
+    if result.left_out:
+        print(
+            "training: features left out of the fit: "
+            + "; ".join(f"{name} ({why})" for name, why in result.left_out.items())
+        )
     y_valid = valid[LABEL].astype(int).to_numpy()
-    x_valid = feature_matrix(valid)
+    x_valid = feature_matrix(valid, result.features)
     registry.configure(tracking_uri, registry_uri, experiment)
 
     with mlflow.start_run(run_name=f"train-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}") as run:
         mlflow.log_params(result.params)
         mlflow.log_params({"n_train": result.n_train, "n_valid": result.n_valid, **result.extra})
+        mlflow.log_param("features_left_out", ",".join(result.left_out) or "none")
+        if result.left_out:
+            mlflow.log_dict(result.left_out, "features_left_out.json")
         mlflow.log_metrics({k: v for k, v in result.metrics.items() if np.isfinite(v)})
         for name, values in result.baselines.items():
             mlflow.log_metrics({f"{name}_{k}": v for k, v in values.items() if np.isfinite(v)})
@@ -296,11 +343,12 @@ def run_training(
             plots.log_and_close(plots.pr_figure(y_valid, curves), "plots/pr.png")
             plots.log_and_close(plots.calibration_figure(y_valid, result.valid_prob), "plots/calibration.png")
             importance = _permutation_importance(result.model, x_valid, y_valid)
-            plots.log_and_close(plots.importance_figure(FEATURES, importance), "plots/feature_importance.png")
+            plots.log_and_close(plots.importance_figure(result.features, importance), "plots/feature_importance.png")
         champion_before = registry.champion_version(model_name)
         champion_score = None
         if champion_before is not None:
-            champion_prob = registry.score_with_version(model_name, champion_before, x_valid)
+            # every feature of the mart: the champion reads its own list, which may hold some this fit left out
+            champion_prob = registry.score_with_version(model_name, champion_before, feature_matrix(valid))
             if champion_prob is not None:
                 champion_score = evaluate(y_valid, champion_prob)["roc_auc"]
         version = registry.log_and_register(result.model, model_name, x_valid, result.valid_prob)
@@ -327,40 +375,49 @@ def run_training(
         "champion_version_before": champion_before,
         "champion_roc_auc_before": champion_score,
         "promoted": promoted,
+        "n_features": len(result.features),
+        "features_left_out": ",".join(result.left_out) or None,
     }
     return pd.DataFrame([row], columns=RUN_COLUMNS)
 
 
 def dates_to_score(
-    snapshot_dates: list[dt.date], trained_until: dt.date | None, already_scored: set[dt.date]
+    snapshot_dates: list[dt.date],
+    trained_until: dt.date | None,
+    already_scored: set[dt.date],
+    latest: list[dt.date] | None = None,
 ) -> list[dt.date]:
     """Which snapshots the champion scores in this run.
 
-    The latest snapshot always (re-scored, so a new champion takes over at once), plus every snapshot after
-    the champion's training data that has no prediction yet: out-of-time predictions whose labels arrive
-    later, which the monitoring marts compare with what happened.
+    The latest snapshot of each source always (``latest``; by default the newest date: re-scored, so a new
+    champion takes over at once, and a source whose data ended earlier than another's still has its
+    current pairs scored), plus every snapshot after the champion's training data that has no prediction
+    yet: out-of-time predictions whose labels arrive later, which the monitoring marts compare with what
+    happened.
     """
     if not snapshot_dates:
         return []
-    latest = max(snapshot_dates)
+    newest = latest or [max(snapshot_dates)]
     after = [d for d in snapshot_dates if trained_until is not None and d > trained_until and d not in already_scored]
-    return sorted({latest, *after})
+    return sorted({*newest, *after})
 
 
 def probability_udf(model):  # type: ignore[no-untyped-def]
-    """A Spark pandas UDF: struct of the FEATURES columns (doubles, in that order) -> P(converted).
+    """A Spark pandas UDF: struct of the model's own features (``model_features``: doubles, in that order)
+    -> P(converted).
 
     The fitted scikit-learn model travels with the UDF (pickled in its closure, so it also works where
     there is no SparkContext, as on Databricks serverless) and is unpickled once per task; each task
     predicts with one thread, since Spark already runs one task per core. This is the path
     ``mlflow.pyfunc.spark_udf`` takes minus its per-batch schema conversion: 1.5x the pairs per second here
-    (see README, Measured). The columns are checked against the model's own feature names first.
+    (see README, Measured). The model's feature names are checked against the mart's first.
     """
     from pyspark.sql.functions import pandas_udf
 
-    names = list(getattr(model, "feature_names_in_", FEATURES))
-    if names != list(FEATURES):
-        raise ValueError(f"the champion was trained on features {names}, the mart has {list(FEATURES)}: retrain")
+    names = model_features(model)
+    unknown = [name for name in names if name not in FEATURES]
+    if unknown:
+        raise ValueError(f"the champion reads features the mart does not have ({', '.join(unknown)}): retrain")
 
     # (the type hints are resolved in this module's globals: Iterator and pd are imported at the top)
     @pandas_udf("double")  # type: ignore[call-overload]
@@ -375,6 +432,18 @@ def probability_udf(model):  # type: ignore[no-untyped-def]
     return probability
 
 
+PREDICTION_SCHEMA_DDL = (
+    "as_of_date date, user_id string, product_id string, source_system string, probability double, "
+    "probability_rank int, probability_decile int, model_name string, model_version string, run_id string, "
+    "scored_at timestamp"
+)
+
+
+def model_features(model) -> list[str]:  # type: ignore[no-untyped-def]
+    """The features a fitted model reads, in its order (a fit may leave some of the mart's out)."""
+    return list(getattr(model, "feature_names_in_", FEATURES))
+
+
 def score_snapshots(
     spark,  # type: ignore[no-untyped-def]
     features_sdf,  # type: ignore[no-untyped-def]
@@ -386,9 +455,11 @@ def score_snapshots(
 ):
     """Score snapshots with the champion (see ``dates_to_score``), distributed with a pandas UDF.
 
-    ``runs_sdf`` is the training-runs table (for the champion's training window), ``scored_sdf`` the
-    predictions already written (None on a first run). Returns a Spark DataFrame: keys, probability, rank
-    and decile within the snapshot, model name/version, run id, scored_at.
+    The model is loaded as ``models:/<name>@champion`` and reads its own feature list. ``runs_sdf`` is the
+    training-runs table (for the champion's training window), ``scored_sdf`` the predictions already
+    written (None on a first run). Returns a Spark DataFrame: keys, source, probability, rank and decile
+    within the snapshot, model name/version, run id, scored_at. Without a champion (no model could be
+    trained yet) it says so in one line and returns no rows.
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
@@ -396,7 +467,8 @@ def score_snapshots(
     registry.configure(tracking_uri, registry_uri)
     version = registry.champion_version(model_name)
     if version is None:
-        raise RuntimeError(f"no `champion` alias on registered model {model_name!r}: train first")
+        print(f"scoring: skipped, registered model {model_name!r} has no `champion` yet (no model trained)")
+        return spark.createDataFrame([], schema=PREDICTION_SCHEMA_DDL)
     mv = mlflow.tracking.MlflowClient().get_model_version(model_name, version)
     trained_until = None
     if runs_sdf is not None:
@@ -404,16 +476,24 @@ def score_snapshots(
     already = set()
     if scored_sdf is not None:
         already = {r.as_of_date for r in scored_sdf.select("as_of_date").distinct().collect()}
-    snapshot_dates = [r.as_of_date for r in features_sdf.select("as_of_date").distinct().collect()]
-    dates = dates_to_score(snapshot_dates, trained_until, already)
+    per_source = features_sdf.groupBy("source_system", "as_of_date").count().collect()
+    snapshot_dates = sorted({r.as_of_date for r in per_source})
+    newest: dict[str, dt.date] = {}
+    for r in per_source:
+        newest[r.source_system] = max(r.as_of_date, newest.get(r.source_system, r.as_of_date))
+    latest = sorted(set(newest.values()))
+    dates = dates_to_score(snapshot_dates, trained_until, already, latest)
     snapshot = features_sdf.where(F.col("as_of_date").isin(dates))
-    udf = probability_udf(mlflow.sklearn.load_model(f"models:/{model_name}/{version}"))
-    scored = snapshot.withColumn("probability", udf(F.struct(*[F.col(c).cast("double") for c in FEATURES])))
+    model = mlflow.sklearn.load_model(registry.champion_uri(model_name))
+    udf = probability_udf(model)
+    inputs = F.struct(*[F.col(c).cast("double") for c in model_features(model)])
+    scored = snapshot.withColumn("probability", udf(inputs))
     ranking = Window.partitionBy("as_of_date").orderBy(F.col("probability").desc(), "user_id", "product_id")
     return scored.select(
         "as_of_date",
         "user_id",
         "product_id",
+        "source_system",
         "probability",
         F.row_number().over(ranking).alias("probability_rank"),
         F.ntile(10).over(ranking).alias("probability_decile"),

@@ -27,7 +27,7 @@ def model(dbt, session):
     retrain = dbt.config.meta_get("ml_retrain")
     max_train_pairs = dbt.config.meta_get("ml_max_train_pairs")
     max_valid_pairs = dbt.config.meta_get("ml_max_valid_pairs")
-    due, _reason = training_due(
+    due, reason = training_due(
         mart,
         session.table(str(dbt.this)) if dbt.is_incremental else None,
         model_name=model_name,
@@ -37,6 +37,8 @@ def model(dbt, session):
         registry_uri=registry_uri,
     )
     if not due:
+        # one line in the run's output; the build stays green and the champion (if any) keeps scoring
+        print(f"ml_conversion_training_runs: no training in this run: {reason}")
         return session.createDataFrame([], schema=RUN_SCHEMA_DDL)
     max_train_rows = int(max_train_pairs or 0)
     # the sample is drawn in Spark: the driver never holds the whole mart; passed straight in (no name

@@ -23,9 +23,9 @@ scored_range as (
 
 labelled_range as (
 
-    -- the last snapshot whose label window [as_of_date, as_of_date + {{ horizon }}) has closed (the macro
-    -- also defines ml_user_item_features' is_label_complete)
-    select {{ last_label_complete_snapshot() }} as last_labelled_snapshot
+    -- the newest snapshot of any source whose label window [as_of_date, as_of_date + {{ horizon }}) has
+    -- closed: a bound on the labels read (each prediction is checked against its own source below)
+    select {{ newest_label_complete_snapshot() }} as last_labelled_snapshot
 
 ),
 
@@ -53,7 +53,8 @@ labelled_predictions as (
         probability_decile,
         probability
     from predictions
-    where as_of_date <= (select labelled_range.last_labelled_snapshot from labelled_range)
+    -- its source's label window has closed (the macro also defines ml_user_item_features' is_label_complete)
+    where as_of_date <= {{ last_label_complete_snapshot('predictions.source_system') }}
 
 ),
 

@@ -11,9 +11,10 @@
 -- The feature mart's input: one row per (user, product, day) with an interaction, the day's counts and
 -- latest values. The mart's windows sum these days instead of the raw events, and every one of its CTEs
 -- reads the stored days instead of aggregating the events again.
--- Incremental: a run recomputes the days fct_events merged (the last `fct_events_lookback_days` before the
--- newest day here, and the new ones) and each replaces the stored day whole: locally by overwriting its
--- event_date partition, on Databricks by a merge on the grain (events are only added to a day).
+-- Incremental: a run recomputes the days of the events fct_events merged since its last run (macro
+-- days_fct_events_merged; `events_updated_at` is the mark) and each replaces the stored day whole:
+-- locally by overwriting its event_date partition, on Databricks by a merge on the grain (events are only
+-- added to a day).
 -- day_fingerprint: one hash of the day's rows, so the mart can tell a recomputed day that changed (a late
 -- event) from one that came out the same, and recompute only the snapshots whose windows hold a changed day.
 
@@ -31,6 +32,8 @@ aggregated as (
         event_date,
         user_id,
         product_id,
+        -- keys are namespaced by source: one source per pair
+        max(source_system) as source_system,
         sum(case when event_type = 'view' then 1 else 0 end) as views,
         sum(case when event_type = 'cart' then 1 else 0 end) as carts,
         sum(case when event_type = 'remove_from_cart' then 1 else 0 end) as removes,
@@ -44,7 +47,8 @@ aggregated as (
         -- the top-level category of the day's latest interaction, as a 64-bit hash of its name: a fixed-width
         -- key the mart's aggregates keep in hash-aggregation buffers (a string buffer makes Spark sort every
         -- group), and the same key on every run
-        max_by(xxhash64(coalesce(category_level_1, '(unknown)')), event_at) as category_key
+        max_by(xxhash64(coalesce(category_level_1, '(unknown)')), event_at) as category_key,
+        max(updated_at) as events_updated_at
     from events
     group by event_date, user_id, product_id
 

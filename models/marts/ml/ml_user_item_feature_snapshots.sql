@@ -1,8 +1,4 @@
 {%- set lookback = var('feature_lookback_days') | int -%}
-{#- an incremental run looks at the snapshots whose features the days fct_events merges can reach (it merges
-    the days from its newest day - fct_events_lookback_days on): those from (newest snapshot here) -
-    fct_events_lookback_days on -#}
-{%- set feature_recompute_days = var('fct_events_lookback_days') | int -%}
 {{
     config(
         materialized='incremental',
@@ -16,24 +12,8 @@
         ),
     )
 }}
--- The feature mart's features: one row per (as_of_date, user, product) candidate pair, without the label
--- (ml_user_item_labels holds the labels; the view ml_user_item_features joins the two).
--- Point in time: every feature uses events with event_date < as_of_date only (strictly before), inside
--- the lookback window. Candidates: pairs with at least one interaction in the lookback window.
--- Input: ml_user_item_daily, the events aggregated per (user, product, day) once and stored; every window
--- below sums those days (reading the events here made each CTE that uses them aggregate them again).
--- Incremental: fct_events merges the last `fct_events_lookback_days` days and ml_user_item_daily recomputes
--- them, so the features of the {{ feature_recompute_days + 1 }} newest stored snapshots can have changed (a
--- late event). Each snapshot stores `input_fingerprint`, a hash of the ml_user_item_daily days in its window
--- (their `day_fingerprint`s); a run computes whole the new snapshots and the stored ones whose input
--- changed, reading only the days their windows need, and leaves every other snapshot as it is: a snapshot's
--- features never change once its window's days are final, and its label, which does change as purchases
--- arrive, is not stored here. When only a new day lands, that is one snapshot computed; when nothing
--- changed, nothing is written. Each computed snapshot replaces the stored one whole. Locally the table is
--- partitioned by as_of_date and the run overwrites those partitions (dynamic partition overwrite: no join
--- with the stored rows; a Delta merge would run this query twice, once to find the touched files and once to
--- rewrite them). On Databricks the table is liquid-clustered, so it merges on the snapshot grain (events
--- only add to a snapshot: no row of it has to be removed).
+{#- The feature mart's features, one row per (as_of_date, user, product) candidate pair, point in time;
+    which snapshots a run computes is decided by their input fingerprints (see the yml). -#}
 
 with daily as (
 
@@ -41,22 +21,15 @@ with daily as (
 
 ),
 
-{% if is_incremental() -%}
-    stored as (
+source_bounds as (
 
-        -- the newest snapshot already stored
-        select max(this_run.as_of_date) as newest_snapshot
-        from {{ this }} as this_run
-
-    ),
-{%- endif %}
-
-bounds as (
-
+    -- each source's own range: its first snapshot has `min_history_days` of its history, its last is the
+    -- day after its data ends (sources can be years apart)
     select
-        max(event_date) as last_event_date,
-        date_add(min(event_date), {{ var('min_history_days') | int }}) as first_snapshot
-    from daily
+        source_system,
+        date_add(first_event_date, {{ var('min_history_days') | int }}) as first_snapshot,
+        last_event_date
+    from {{ ref('dim_sources') }}
 
 ),
 
@@ -73,24 +46,9 @@ day_fingerprints as (
 
 candidate_snapshots as (
 
-    -- the snapshots whose windows can hold a day fct_events merged: on an incremental run the
-    -- {{ feature_recompute_days + 1 }} newest stored ones and the new ones; on a full build every one
-    select
-        explode(
-            sequence(
-                {% if is_incremental() -%}
-                    greatest(
-                        first_snapshot,
-                        (select date_sub(stored.newest_snapshot, {{ feature_recompute_days }}) from stored)
-                    ),
-                {%- else -%}
-                    first_snapshot,
-                {%- endif %}
-                date_add(last_event_date, 1),
-                interval 1 day
-            )
-        ) as as_of_date
-    from bounds
+    -- every snapshot date of each source's own range (a day of any age can change: a late event)
+    select distinct explode(sequence(first_snapshot, date_add(last_event_date, 1), interval 1 day)) as as_of_date
+    from source_bounds
 
 ),
 
@@ -114,13 +72,12 @@ candidate_fingerprints as (
 
 stored_fingerprints as (
 
-    -- the input each stored candidate snapshot was computed from (none on a full build)
+    -- the input each stored snapshot was computed from (none on a full build)
     {% if is_incremental() -%}
         select
             this_run.as_of_date,
             max(this_run.input_fingerprint) as input_fingerprint
         from {{ this }} as this_run
-        where this_run.as_of_date >= (select date_sub(stored.newest_snapshot, {{ feature_recompute_days }}) from stored)
         group by this_run.as_of_date
     {%- else -%}
         select
@@ -150,12 +107,16 @@ snapshots as (
 
 first_computed as (
 
-    -- the first snapshot computed whole (null when none is: nothing changed). The day before it is the first
-    -- day whose rows changed: a changed day changes every candidate after it, and the candidate before the
-    -- first computed one did not change, so no day of its window did (only the day the next one adds can
-    -- have); when only new snapshots are computed, the first new day
-    select min(as_of_date) as first_snapshot_computed
-    from snapshots
+    -- per source, its first snapshot computed whole (no row when none is: nothing of it changed). A changed
+    -- day changes every later snapshot of its source whose window holds it, so the source's pair days are
+    -- exploded from there on only
+    select
+        source_bounds.source_system,
+        min(snapshots.as_of_date) as first_snapshot_computed
+    from source_bounds
+    inner join snapshots
+        on snapshots.as_of_date between source_bounds.first_snapshot and date_add(source_bounds.last_event_date, 1)
+    group by source_bounds.source_system
 
 ),
 
@@ -178,15 +139,29 @@ pair_history as (
         daily_pairs.*,
         explode(
             sequence(
-                greatest(date_add(daily_pairs.event_date, 1), first_computed.first_snapshot_computed),
-                least(date_add(daily_pairs.event_date, {{ lookback }}), date_add(bounds.last_event_date, 1)),
+                greatest(
+                    date_add(daily_pairs.event_date, 1),
+                    first_computed.first_snapshot_computed,
+                    source_bounds.first_snapshot
+                ),
+                least(date_add(daily_pairs.event_date, {{ lookback }}), date_add(source_bounds.last_event_date, 1)),
                 interval 1 day
             )
         ) as as_of_date
     from daily_pairs
-    cross join bounds
-    cross join first_computed
-    where date_add(daily_pairs.event_date, {{ lookback }}) >= first_computed.first_snapshot_computed
+    -- many-to-one: one row per source in each
+    inner join source_bounds
+        on daily_pairs.source_system = source_bounds.source_system
+    inner join first_computed
+        on daily_pairs.source_system = first_computed.source_system
+    -- the row reaches at least one computed snapshot of its source's range
+    where
+        greatest(
+            date_add(daily_pairs.event_date, 1),
+            first_computed.first_snapshot_computed,
+            source_bounds.first_snapshot
+        )
+        <= least(date_add(daily_pairs.event_date, {{ lookback }}), date_add(source_bounds.last_event_date, 1))
 
 ),
 
@@ -198,6 +173,7 @@ pair_features as (
         pair_history.as_of_date,
         pair_history.user_id,
         pair_history.product_id,
+        max(pair_history.source_system) as source_system,
         sum(pair_history.interaction_score) as interaction_score,
         max(pair_history.funnel_stage) as funnel_depth,
         sum(pair_history.views) as views_30d,
@@ -279,6 +255,7 @@ computed as (
         pair_scopes.as_of_date,
         pair_scopes.user_id,
         pair_scopes.product_id,
+        pair_scopes.source_system,
         pair_scopes.interaction_score,
         pair_scopes.funnel_depth,
         case

@@ -7,8 +7,8 @@
 -- for the labels; a reader of features alone (scoring, the drift check and its profile) reads
 -- ml_user_item_feature_snapshots and skips the join.
 -- Point in time: every feature uses events with event_date < as_of_date only (strictly before); the label
--- `converted` looks only at [as_of_date, as_of_date + {{ horizon }}). The newest snapshot is the day after the
--- data ends, so a snapshot's label window is complete when it ends by the newest snapshot's day before.
+-- `converted` looks only at [as_of_date, as_of_date + {{ horizon }}), complete once the pair's source has
+-- delivered every day of it (dim_sources: each source over its own range).
 
 with features as (
 
@@ -26,10 +26,11 @@ labels as (
 select
     features.*,  -- noqa: AM04
     labels.as_of_date is not null as converted,
-    -- the label window [as_of_date, as_of_date + {{ horizon }}) ends by the data's last day. A scalar
-    -- subquery (the macro), not a join: a reader that uses no label column (the dates, their maximum) then
-    -- reads the features alone, Spark dropping the left join
-    features.as_of_date <= {{ last_label_complete_snapshot() }} as is_label_complete
+    -- the label window [as_of_date, as_of_date + {{ horizon }}) ends by the source's last complete day. A
+    -- scalar subquery (the macro), not a join: a reader that uses no label column then reads the features
+    -- alone, Spark dropping the left join
+    coalesce(features.as_of_date <= {{ last_label_complete_snapshot('features.source_system') }}, false)
+        as is_label_complete
 from features
 -- many-to-one on the pair key: no fan-out
 left join labels

@@ -1,6 +1,4 @@
 {%- set horizon = var('label_horizon_days') | int -%}
-{#- days ml_user_item_daily recomputes on an incremental run, back from its newest day -#}
-{%- set recompute_days = var('fct_events_lookback_days') | int -%}
 {{
     config(
         materialized='incremental',
@@ -11,21 +9,8 @@
         on_schema_change='fail',
     )
 }}
--- The feature mart's labels: one row per (as_of_date, user, product) where the user bought the product in
--- the label window [as_of_date, as_of_date + {{ horizon }}), for every snapshot date from the first one
--- (the day `min_history_days` after the data starts) on. Only the pairs that bought: a candidate pair of
--- ml_user_item_feature_snapshots with no row here did not convert (the view ml_user_item_features joins
--- them). A purchase on day d labels the {{ horizon }} snapshots d - {{ horizon - 1 }} to d.
--- Kept apart from the features because labels change after the features are final: each new day completes
--- the label windows of the {{ horizon }} snapshots before it. Stored with the features, that rewrote those
--- snapshots' every pair (most of the daily mart's writes) to change a few labels; here a day writes only
--- its purchases' rows.
--- Incremental: ml_user_item_daily recomputes the days from {{ recompute_days }} before its previous newest
--- day on (a late purchase can land there), and no purchase is newer than that day, so every label a run
--- can change belongs to a snapshot from (the newest stored here) - {{ recompute_days + horizon - 1 }} on:
--- the run computes those snapshots whole from the purchases and each replaces the stored one (locally its
--- as_of_date partition is overwritten; on Databricks a merge on the grain: purchases are only added, so no
--- stored row has to go).
+{#- The feature mart's labels: the pairs that bought within each snapshot's label window, computed only for
+    the snapshots whose window's days changed (a label fingerprint per snapshot; see the yml). -#}
 
 with daily as (
 
@@ -33,74 +18,138 @@ with daily as (
 
 ),
 
-bounds as (
+source_bounds as (
 
-    select date_add(min(daily.event_date), {{ var('min_history_days') | int }}) as first_snapshot
-    from daily
+    -- each source's own range (sources can be years apart): its first and last snapshot
+    select
+        source_system,
+        date_add(first_event_date, {{ var('min_history_days') | int }}) as first_snapshot,
+        date_add(last_event_date, 1) as last_snapshot
+    from {{ ref('dim_sources') }}
 
 ),
 
-recomputed as (
+day_fingerprints as (
 
-    -- the first snapshot this run computes: the first one on a full build
+    -- one row per day of ml_user_item_daily: its rows' fingerprint
     select
-        greatest(
-            bounds.first_snapshot,
-            {% if is_incremental() -%}
-                coalesce(
-                    (
-                        select date_sub(max(this_run.as_of_date), {{ recompute_days + horizon - 1 }})
-                        from {{ this }} as this_run
-                    ),
-                    bounds.first_snapshot
-                )
-            {%- else -%}
-                bounds.first_snapshot
-            {%- endif %}
-        ) as first_snapshot_computed
-    from bounds
+        event_date,
+        max(day_fingerprint) as day_fingerprint
+    from daily
+    group by event_date
+
+),
+
+candidate_snapshots as (
+
+    select distinct explode(sequence(first_snapshot, last_snapshot, interval 1 day)) as as_of_date
+    from source_bounds
+
+),
+
+label_fingerprints as (
+
+    -- each snapshot's label input: the fingerprints of the days of its window [as_of_date, as_of_date +
+    -- {{ horizon }}), combined (order-free); a window without any day has no row
+    select
+        candidate_snapshots.as_of_date,
+        xxhash64(
+            sum(cast(xxhash64(day_fingerprints.event_date, day_fingerprints.day_fingerprint) as decimal(38, 0)))
+        ) as label_fingerprint
+    from candidate_snapshots
+    inner join day_fingerprints
+        on
+            candidate_snapshots.as_of_date <= day_fingerprints.event_date
+            and day_fingerprints.event_date < date_add(candidate_snapshots.as_of_date, {{ horizon }})
+    group by candidate_snapshots.as_of_date
+
+),
+
+stored_fingerprints as (
+
+    {% if is_incremental() -%}
+        select
+            this_run.as_of_date,
+            max(this_run.label_fingerprint) as label_fingerprint
+        from {{ this }} as this_run
+        group by this_run.as_of_date
+    {%- else -%}
+        select
+            cast(null as date) as as_of_date,
+            cast(null as bigint) as label_fingerprint
+    {%- endif %}
+
+),
+
+snapshots as (
+
+    -- the snapshots computed whole: those whose window's days changed, or that hold no label yet (a window
+    -- without purchases writes nothing, so it is looked at again, at the cost of its few pair days)
+    select
+        label_fingerprints.as_of_date,
+        label_fingerprints.label_fingerprint
+    from label_fingerprints
+    left join stored_fingerprints
+        on label_fingerprints.as_of_date = stored_fingerprints.as_of_date
+    where
+        stored_fingerprints.label_fingerprint is null
+        or stored_fingerprints.label_fingerprint != label_fingerprints.label_fingerprint
 
 ),
 
 purchases as (
 
-    -- the pair days with a purchase that label a computed snapshot (the same day or up to
-    -- {{ horizon - 1 }} days before it)
+    -- the pair days with a purchase
     select
         daily.event_date,
+        daily.source_system,
         daily.user_id,
         daily.product_id,
         daily.purchases
     from daily
     where
         daily.purchases > 0
-        and daily.event_date >= (select recomputed.first_snapshot_computed from recomputed)
+        and daily.event_date >= (select min(snapshots.as_of_date) from snapshots)
 
 ),
 
 labelled as (
 
-    -- fan-out by design: each purchase day goes to the computed snapshots whose label window holds it
+    -- fan-out by design: each purchase day goes to the snapshots of its source whose label window holds
+    -- it (the {{ horizon }} days up to and including the purchase day); the group by restores the grain
     select
         purchases.user_id,
         purchases.product_id,
         purchases.purchases,
         explode(
             sequence(
-                greatest(date_sub(purchases.event_date, {{ horizon - 1 }}), recomputed.first_snapshot_computed),
+                greatest(date_sub(purchases.event_date, {{ horizon - 1 }}), source_bounds.first_snapshot),
                 purchases.event_date,
                 interval 1 day
             )
         ) as as_of_date
     from purchases
-    cross join recomputed
+    -- many-to-one: one row per source
+    inner join source_bounds
+        on purchases.source_system = source_bounds.source_system
+    where purchases.event_date >= source_bounds.first_snapshot
+
+),
+
+final as (
+
+    select
+        labelled.as_of_date,
+        labelled.user_id,
+        labelled.product_id,
+        sum(labelled.purchases) as purchases_in_horizon,
+        max(snapshots.label_fingerprint) as label_fingerprint
+    from labelled
+    -- many-to-one: one row per computed snapshot
+    inner join snapshots
+        on labelled.as_of_date = snapshots.as_of_date
+    group by labelled.as_of_date, labelled.user_id, labelled.product_id
 
 )
 
-select
-    as_of_date,
-    user_id,
-    product_id,
-    sum(purchases) as purchases_in_horizon
-from labelled
-group by as_of_date, user_id, product_id
+select * from final
