@@ -26,13 +26,31 @@ ANALYSES = (
 MAX_SET_ASIDE_SHARE = 0.10
 MAX_POSITIVE_RATE = 0.20
 MIN_HOURS_COVERED = 18
+# below this many events the hours of the day say nothing about the data (a small delivery)
+MIN_EVENTS_FOR_HOURS = 500
+# at most this many dates are named in a verdict; the rest are counted
+MAX_DATES_SHOWN = 5
 
 
 @dataclass(frozen=True)
 class Assumption:
+    """One assumption and its verdict. ``applies`` is False when the data is too small to judge it (the
+    verdict reads `n/a`, and it fails nothing)."""
+
     name: str
     holds: bool
     detail: str
+    applies: bool = True
+
+    @property
+    def broken(self) -> bool:
+        return self.applies and not self.holds
+
+
+def dates_in_brief(dates: list[str], limit: int = MAX_DATES_SHOWN) -> str:
+    """A few dates and a count of the rest: `2019-10-03, 2019-10-09 and 12 more`."""
+    shown = ", ".join(dates[:limit])
+    return shown if len(dates) <= limit else f"{shown} and {len(dates) - limit:,} more"
 
 
 class AssumptionsBrokenError(RuntimeError):
@@ -76,10 +94,21 @@ def check_assumptions(results: dict[str, pd.DataFrame], event_types: set[str]) -
     checks.append(Assumption("views outnumber carts and purchases in every source", shape, detail))
 
     prices = results["eda_price_distribution"]
-    purchase_min = prices.loc[prices["event_type"] == "purchase", "min_price"].astype(float)
-    positive = bool(len(purchase_min)) and bool((purchase_min > 0).all())
+    purchases = prices[prices["event_type"] == "purchase"]
+    purchase_min = purchases["min_price"].dropna().astype(float)
+    unknown = purchases.groupby("source_system")["events_unknown_price"].max()
+    known = purchases.groupby("source_system")["events"].sum()
+    unknown_detail = "; ".join(
+        f"{source}: {int(n):,} of {int(n + known.get(source, 0)):,} purchases of unknown price"
+        for source, n in unknown.items()
+    )
+    lowest = f"{purchase_min.min():,.2f}" if len(purchase_min) else "none"
     checks.append(
-        Assumption("every purchase has a positive price", positive, f"lowest purchase price: {purchase_min.min()}")
+        Assumption(
+            "every known purchase price is positive (unknown prices stay unknown)",
+            bool((purchase_min > 0).all()),
+            f"lowest known purchase price: {lowest}; {unknown_detail or 'no purchases'}",
+        )
     )
 
     nulls = results["eda_nulls_per_column"]
@@ -90,21 +119,33 @@ def check_assumptions(results: dict[str, pd.DataFrame], event_types: set[str]) -
     )
 
     coverage = results["eda_daily_coverage"]
-    gaps = coverage.loc[coverage["events"] == 0, "event_date"].astype(str).tolist()
+    parts, any_gap = [], False
+    for source, days in coverage.groupby("source_system"):
+        dates = days.sort_values("event_date")
+        gaps = dates.loc[dates["events"] == 0, "event_date"].astype(str).tolist()
+        any_gap = any_gap or bool(gaps)
+        span = f"{dates['event_date'].min()} to {dates['event_date'].max()} ({len(dates):,} days)"
+        parts.append(
+            f"{source}: {span}, {f'{len(gaps):,} without events: ' + dates_in_brief(gaps) if gaps else 'no gap'}"
+        )
     checks.append(
         Assumption(
-            "no day without events between the first and last day (rolling snapshots, daily KPIs)",
-            not gaps,
-            f"{len(coverage)} days; gaps: {gaps or 'none'}",
+            "no day without events within each source's own range (rolling snapshots, daily KPIs)",
+            not any_gap,
+            "; ".join(parts) or "no events",
         )
     )
 
-    hours = results["eda_activity_by_hour_weekday"]["hour_of_day"].nunique()
+    activity = results["eda_activity_by_hour_weekday"]
+    hours = activity["hour_of_day"].nunique()
+    events = int(activity["events"].sum()) if len(activity) else 0
     checks.append(
         Assumption(
             f"activity spreads over the day (at least {MIN_HOURS_COVERED} UTC hours)",
             hours >= MIN_HOURS_COVERED,
-            f"{hours} hours with events",
+            f"{hours} hours with events"
+            + ("" if events >= MIN_EVENTS_FOR_HOURS else f" (n/a: {events:,} events are too few to judge)"),
+            applies=events >= MIN_EVENTS_FOR_HOURS,
         )
     )
 
@@ -121,12 +162,16 @@ def check_assumptions(results: dict[str, pd.DataFrame], event_types: set[str]) -
 
     labels = results["eda_label_balance"]
     rates = labels["positive_rate"].astype(float)
-    balanced = len(labels) >= 2 and bool(((rates > 0) & (rates <= MAX_POSITIVE_RATE)).all())
+    enough = len(labels) >= 2
+    balanced = bool((rates > 0).any()) and bool((rates <= MAX_POSITIVE_RATE).all())
     checks.append(
         Assumption(
-            f"at least 2 labelled snapshots, each with 0 < positive rate <= {MAX_POSITIVE_RATE:.0%}",
-            balanced,
-            f"{len(labels)} snapshots, positive rate {rates.min():.2%} to {rates.max():.2%}" if len(labels) else "none",
+            f"labelled snapshots convert, at a positive rate of at most {MAX_POSITIVE_RATE:.0%}",
+            enough and balanced,
+            f"{len(labels)} labelled snapshots, positive rate {rates.min():.2%} to {rates.max():.2%}"
+            if enough
+            else f"n/a: {len(labels)} labelled snapshot(s); the model needs 2 (training is skipped until then)",
+            applies=enough,
         )
     )
     return checks
@@ -166,7 +211,7 @@ def _heatmap(activity: pd.DataFrame) -> str:
 
 def _price_histogram(prices: pd.DataFrame) -> str:
     fig, ax = h.figure()
-    for i, (source, rows) in enumerate(prices.groupby("source_system")):
+    for i, (source, rows) in enumerate(prices.dropna(subset=["log10_price_bucket"]).groupby("source_system")):
         buckets = rows.groupby("log10_price_bucket")["events"].sum().sort_index()
         ax.plot(
             10 ** buckets.index.astype(float), buckets.to_numpy(), marker="o", ms=3, label=source, color=h.PALETTE[i]
@@ -188,7 +233,14 @@ def _nulls_chart(nulls: pd.DataFrame) -> str:
 
 
 def render(results: dict[str, pd.DataFrame], checks: list[Assumption]) -> str:
-    rows = [{"assumption": c.name, "verdict": "holds" if c.holds else "BROKEN", "evidence": c.detail} for c in checks]
+    rows = [
+        {
+            "assumption": c.name,
+            "verdict": "n/a" if not c.applies else "holds" if c.holds else "BROKEN",
+            "evidence": c.detail,
+        }
+        for c in checks
+    ]
     verdicts = (
         h.table(rows)
         .replace("<td>holds</td>", '<td class="ok">holds</td>')
@@ -226,9 +278,10 @@ def render(results: dict[str, pd.DataFrame], checks: list[Assumption]) -> str:
             ),
         ]
     )
-    broken = sum(not c.holds for c in checks)
+    broken = sum(c.broken for c in checks)
+    judged = sum(c.applies for c in checks)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    subtitle = f"{len(checks) - broken} of {len(checks)} assumptions hold; generated {stamp}"
+    subtitle = f"{judged - broken} of {judged} assumptions hold ({len(checks) - judged} n/a); generated {stamp}"
     return h.page("EDA and validation", subtitle, f'<div class="grid">{cards}</div>')
 
 

@@ -139,8 +139,9 @@ DEFECT_OUTCOME = {
     "malformed": "malformed_line",
     "truncated_line": "malformed_line",
     "null_user": "missing_user_id",
-    "zero_price": "non_positive_price",
-    "negative_price": "non_positive_price",
+    # a price that is not positive is unknown: the event is kept with price null
+    "zero_price": "valid",
+    "negative_price": "valid",
     "unknown_event_type": "unknown_event_type",
     "future_timestamp": "future_event_time",
     "missing_session": "valid",
@@ -165,6 +166,8 @@ class GeneratorConfig:
     defects: DefectRates = DefectRates()
     # share of the events that come from the app (RetailRocket layout, its own id space); 0 = web only
     retailrocket_share: float = 0.2
+    # the app's first day, when its history is not the web shop's (sources can be years apart); None: the same
+    app_start_date: dt.date | None = None
     catalog: bool = True  # write the product catalog feed (JSON lines) of the web shop
 
 
@@ -659,6 +662,7 @@ def _write_retailrocket(cfg: GeneratorConfig, landing: Path, oracle_dir: Path, p
         events=max(100, round(cfg.events * cfg.retailrocket_share)),
         seed=cfg.seed + 1000,
         defects=replace(cfg.defects, zero_price=0.0, negative_price=0.0, missing_session=0.0),
+        start_date=cfg.app_start_date or cfg.start_date,
     )
     sim = generate_events(rr_cfg)
     rng = np.random.default_rng(rr_cfg.seed + 1)
@@ -706,7 +710,7 @@ def _write_retailrocket(cfg: GeneratorConfig, landing: Path, oracle_dir: Path, p
     tree.write_text("categoryid,parentid\n" + "".join(f"{c},{'' if p is None else p}\n" for c, p in edges))
     code = np.array(CATEGORY_CODES, dtype=object)[cat["category"]]
     categoryid = np.array([ids[c] for c in code], dtype=np.int64)
-    start_ms = int(np.datetime64(cfg.start_date, "ms").astype(np.int64))
+    start_ms = int(np.datetime64(rr_cfg.start_date, "ms").astype(np.int64))
     day_ms = 86_400_000
     first_seen = start_ms - day_ms  # the first snapshot, the day before the events start
     changed = cat["price_change_day"] >= 0

@@ -24,6 +24,8 @@ h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 16px; margin: 0 0 8p
 .card svg { width: 100%; height: auto; }
 table { border-collapse: collapse; font-size: 13px; } td, th { padding: 3px 8px; border-bottom: 1px solid #eef0f4; }
 .ok { color: #2e7d32; font-weight: 600; } .broken { color: #c62828; font-weight: 600; }
+.tile .note { color: #8a5a00; font-size: 11px; max-width: 190px; }
+.panel { margin-bottom: 28px; } .panel > h2 { font-size: 17px; margin-bottom: 10px; }
 """
 
 
@@ -45,15 +47,70 @@ def figure(width: float = 7.0, height: float = 3.2):  # type: ignore[no-untyped-
     return fig, ax
 
 
+def count(value: float | int | None) -> str:
+    """A count for reading: thousands separators (`12,345`); unknown as `n/a`."""
+    return "n/a" if value is None or value != value else f"{value:,.0f}"
+
+
+def money(value: float | None) -> str:
+    """An amount of money: two decimals and thousands separators (`1,234.50`); unknown as `n/a`."""
+    return "n/a" if value is None or value != value else f"{value:,.2f}"
+
+
+def percent(value: float | None, digits: int = 2) -> str:
+    """A share as a percentage (`0.0299` -> `2.99%`); unknown as `n/a`."""
+    return "n/a" if value is None or value != value else f"{value:.{digits}%}"
+
+
+def thousands_formatter():  # type: ignore[no-untyped-def]
+    """An axis formatter with thousands separators (matplotlib's default prints 1e6 as `1.0` with an offset)."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _pos: f"{value:,.0f}")
+
+
+# how a table column is read, by its name: shares and rates as percentages, money with two decimals
+_PERCENT_SUFFIXES = ("_share", "_rate", "share_of_source", "_share_30d")
+_MONEY_WORDS = ("price", "revenue", "monetary", "order_value")
+
+
+def cell(column: str, value: object) -> str:
+    """One table value as people read it, by the kind of its column."""
+    import datetime as dt
+    import numbers
+
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date | dt.datetime):
+        return str(value)
+    if isinstance(value, numbers.Number):
+        number = float(value)  # type: ignore[arg-type]
+        if column.endswith(_PERCENT_SUFFIXES):
+            return percent(number)
+        if any(word in column for word in _MONEY_WORDS):
+            return money(number)
+        if isinstance(value, numbers.Integral) or number.is_integer():
+            return count(number)
+        return f"{number:,.4g}"
+    return str(value)
+
+
 def card(title: str, body: str, card_id: str) -> str:
     return f'<section class="card" id="{html.escape(card_id)}"><h2>{html.escape(title)}</h2>{body}</section>'
 
 
-def tile(label: str, value: str, tile_id: str) -> str:
+def tile(label: str, value: str, tile_id: str, note: str = "") -> str:
+    note_html = f'<div class="note">{html.escape(note)}</div>' if note else ""
     return (
         f'<div class="tile" id="{html.escape(tile_id)}"><div class="label">{html.escape(label)}</div>'
-        f'<div class="value">{html.escape(value)}</div></div>'
+        f'<div class="value">{html.escape(value)}</div>{note_html}</div>'
     )
+
+
+def section(heading: str, body: str, section_id: str) -> str:
+    return f'<section class="panel" id="{html.escape(section_id)}"><h2>{html.escape(heading)}</h2>{body}</section>'
 
 
 def page(title: str, subtitle: str, body: str) -> str:
@@ -68,5 +125,7 @@ def table(rows: list[dict[str, object]]) -> str:
     if not rows:
         return "<p>(no rows)</p>"
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in rows[0])
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r.values()) + "</tr>" for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell(str(k), v))}</td>" for k, v in r.items()) + "</tr>" for r in rows
+    )
     return f"<table><tr>{head}</tr>{body}</table>"

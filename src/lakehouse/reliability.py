@@ -23,7 +23,16 @@ from pathlib import Path
 REES46_HEADER = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session"
 RR_HEADER = "timestamp,visitorid,event,itemid,transactionid"
 # columns whose values depend on when a run happened, not on the data: left out of the table checksums
-RUN_COLUMNS = {"ingested_at", "batch_id", "inspected_at", "scored_at", "trained_at", "dbt_updated_at"}
+RUN_COLUMNS = {
+    "ingested_at",
+    "batch_id",
+    "inspected_at",
+    "scored_at",
+    "trained_at",
+    "dbt_updated_at",
+    "updated_at",
+    "events_updated_at",
+}
 
 
 def _web(second: int, event: str = "view", product: int = 1, price: str = "10.00", user: int = 1, **kw: str) -> str:
@@ -55,6 +64,7 @@ class Scenario:
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     silver: int | None = None  # expected rows in Silver
     duplicates: int = 0
+    prices_unknown: int = 0  # of the rows in Silver, those whose price is unknown
 
 
 def _lines(*lines: str, header: str = REES46_HEADER, eol: str = "\n") -> bytes:
@@ -99,13 +109,22 @@ def bad_input_scenarios() -> list[Scenario]:
     )
     add("empty file", "empty", b"")
     add("corrupted gzip", "rejected", _corrupt_gzip(), file_name="scenario_corrupted_gzip.csv.gz")
-    no_price = REES46_HEADER.replace(",price", "")
+    # no user column: no row of the file can be an event (a missing price column would only leave the
+    # prices unknown)
+    no_user = ",".join(c for c in REES46_HEADER.split(",") if c != "user_id")
     add(
         "missing required column",
         "quarantined",
         _lines(
-            *[_web(i, user=4).replace(",10.00,", ",") for i in (1, 2)],
-            header=no_price,
+            *[
+                ",".join(
+                    v
+                    for c, v in zip(REES46_HEADER.split(","), _web(i, user=4).split(","), strict=True)
+                    if c != "user_id"
+                )
+                for i in (1, 2)
+            ],
+            header=no_user,
         ),
         silver=0,
         quarantine_reasons={"missing_required_column": 2},
@@ -133,13 +152,14 @@ def bad_input_scenarios() -> list[Scenario]:
         "wrong types",
         "quarantined",
         _lines(
-            _web(1, user=8, price="ten"),
+            _web(1, user=8, price="ten"),  # the event stands, its price is unknown
             _web(2, user=8, event_time="07/10/2019 08:00"),
             _web(3, user=8, user_id="abc"),
             _web(4, user=8, product_id="x1"),
         ),
-        silver=0,
-        quarantine_reasons={"invalid_price": 1, "invalid_event_time": 1, "missing_user_id": 1, "missing_product_id": 1},
+        silver=1,
+        quarantine_reasons={"invalid_event_time": 1, "missing_user_id": 1, "missing_product_id": 1},
+        prices_unknown=1,
     )
     add(
         "unknown event types",
@@ -157,10 +177,10 @@ def bad_input_scenarios() -> list[Scenario]:
     )
     add(
         "zero and negative prices",
-        "quarantined",
+        "ingested, prices unknown",
         _lines(_web(1, user=11, price="0"), _web(2, user=11, price="-3.50"), _web(3, user=11)),
-        silver=1,
-        quarantine_reasons={"non_positive_price": 2},
+        silver=3,
+        prices_unknown=2,
     )
     add(
         "future and pre-opening timestamps",
@@ -180,16 +200,42 @@ def bad_input_scenarios() -> list[Scenario]:
         silver=2,
         duplicates=2,
     )
+    # bytes that are not UTF-8 in a UTF-8 folder: a brand written in cp1252 (café, müller)
+    add(
+        "bytes that are not UTF-8",
+        "quarantined, bytes kept",
+        _lines(_web(1, user=15, brand="acme"), header=REES46_HEADER)
+        + _web(2, user=15, brand="caf\u00e9").encode("cp1252")
+        + b"\n"
+        + _web(3, user=15, brand="m\u00fcller").encode("cp1252")
+        + b"\n",
+        silver=1,
+        quarantine_reasons={"invalid_encoding": 2},
+    )
+    add(
+        "field over the length limit",
+        "quarantined",
+        _lines(_web(1, user=16, brand="b" * 1_000_000), _web(2, user=16)),
+        silver=1,
+        quarantine_reasons={"field_too_long": 1},
+    )
+    add(
+        "another delimiter",
+        "rejected",
+        _lines(_web(1, user=17).replace(",", ";"), header=REES46_HEADER.replace(",", ";")),
+    )
     add(
         "unknown app event type",
         "quarantined",
         _lines(
-            "1570435200000,698000014,view,77001,",
-            "1570435201000,698000014,like,77001,",
+            # the app's public data is from 2015
+            "1439200000000,698000014,view,77001,",
+            "1439200001000,698000014,like,77001,",
             header=RR_HEADER,
         ),
         silver=1,
         quarantine_reasons={"unknown_event_type": 1},
+        prices_unknown=1,  # item 77001 has no item_properties: its price is unknown, the view is kept
     )
     s[-1].source_dir = "retailrocket"
     s[-1].file_name = "events_scenario_app.csv"
@@ -220,17 +266,44 @@ class ReportRow:
     passed: bool
 
 
-def _file_counts(spark, file_name: str) -> tuple[int, dict[str, int], int]:  # type: ignore[no-untyped-def]
-    silver = spark.table("silver.int_events_validated").where(f"source_file_name = '{file_name}'").count()
+def _file_counts(spark, file_name: str) -> tuple[int, dict[str, int], int, int]:  # type: ignore[no-untyped-def]
+    """Rows of one landing file in Silver, quarantined (by reason), removed as duplicates, and of the Silver
+    rows those whose price is unknown."""
+    name = file_name.replace("'", "\\'")
+    silver, unknown = spark.sql(
+        "select count(*), count_if(is_price_missing) from silver.int_events_validated "
+        f"where source_file_name = '{name}'"
+    ).first()
     reasons = {
         r.quarantine_reason: r.n
         for r in spark.sql(
             "select quarantine_reason, count(*) as n from silver.int_events_quarantined "
-            f"where source_file_name = '{file_name}' group by quarantine_reason"
+            f"where source_file_name = '{name}' group by quarantine_reason"
         ).collect()
     }
-    dups = spark.table("silver.int_events_duplicates").where(f"source_file_name = '{file_name}'").count()
-    return silver, reasons, dups
+    dups = spark.table("silver.int_events_duplicates").where(f"source_file_name = '{name}'").count()
+    return int(silver), reasons, dups, int(unknown)
+
+
+def _bytes_kept(spark, sc: Scenario) -> bool:  # type: ignore[no-untyped-def]
+    """Every quarantined line of the file that is not UTF-8 has its delivered bytes in raw_bytes."""
+    delivered = {line for line in sc.content.split(b"\n")[1:] if line and not _is_utf8(line)}
+    kept = {
+        bytes(r.raw_bytes)
+        for r in spark.sql(
+            "select raw_bytes from silver.int_events_quarantined "
+            f"where source_file_name = '{sc.file_name}' and raw_bytes is not null"
+        ).collect()
+    }
+    return bool(delivered) and kept == delivered
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def check_bad_input(spark, scenarios: list[Scenario]) -> list[ReportRow]:  # type: ignore[no-untyped-def]
@@ -240,7 +313,7 @@ def check_bad_input(spark, scenarios: list[Scenario]) -> list[ReportRow]:  # typ
     for sc in scenarios:
         n_in = rows_in(sc.content, sc.file_name or "")
         reg = files.get(sc.file_name)
-        silver, reasons, dups = _file_counts(spark, sc.file_name or "")
+        silver, reasons, dups, unknown = _file_counts(spark, sc.file_name or "")
         quarantined = sum(reasons.values())
         lost = None if n_in is None else n_in - silver - quarantined - dups
         status = reg.status if reg else "missing from brz_landing_files"
@@ -258,10 +331,13 @@ def check_bad_input(spark, scenarios: list[Scenario]) -> list[ReportRow]:  # typ
                 and (sc.silver is None or silver == sc.silver)
                 and reasons == sc.quarantine_reasons
                 and dups == sc.duplicates
+                and unknown == sc.prices_unknown
             )
             parts = [f"{v} quarantined as {k}" for k, v in sorted(reasons.items())]
             if dups:
                 parts.append(f"{dups} duplicate(s) removed")
+            if unknown:
+                parts.append(f"{unknown} kept with the price unknown")
             if sc.expect.endswith("extra column kept"):
                 kept = spark.sql(
                     "select count(*) from silver.int_events_validated "
@@ -269,6 +345,10 @@ def check_bad_input(spark, scenarios: list[Scenario]) -> list[ReportRow]:  # typ
                 ).first()[0]
                 ok = ok and kept == 1  # one row has a campaign value, the other an empty field
                 parts.append(f"extra column kept in extra_columns ({kept} non-empty value)")
+            if sc.expect.endswith("bytes kept"):
+                same = _bytes_kept(spark, sc)
+                ok = ok and same
+                parts.append("delivered bytes kept in raw_bytes" if same else "delivered bytes NOT kept")
             outcome = "; ".join(parts) or "all rows valid"
         out.append(ReportRow(sc.name, n_in, silver, quarantined, dups, lost, outcome, ok))
     return out
@@ -351,8 +431,9 @@ def killed_run_recovers(
     if got.returncode != 0:
         return False, f"fingerprints failed: {got.stderr[-400:]}"
     after = {k: tuple(v) for k, v in json.loads(out.read_text()).items()}
-    differ = sorted(k for k in set(expected) | set(after) if expected.get(k) != after.get(k))
-    if differ:
+    # the tables the selection builds, each against the clean run's
+    differ = sorted(k for k in after if expected.get(k) != after[k])
+    if differ or not after:
         return False, f"killed during {killed_during}; after the rerun these tables differ from a clean run: {differ}"
     return True, f"SIGKILL during {killed_during}; rerun: all {len(after)} Silver/Gold tables equal a clean run's"
 
@@ -370,7 +451,9 @@ def run_report(work: Path, events: int = 3000, days: int = 14, recovery: bool = 
     os.environ["LAKEHOUSE_HOME"] = str(home)
     os.environ.pop("LAKEHOUSE_LANDING", None)
     paths = lakehouse_paths()
-    cfg = GeneratorConfig(events=events, days=days, start_date=dt.date(2019, 10, 1), seed=11)
+    cfg = GeneratorConfig(
+        events=events, days=days, start_date=dt.date(2019, 10, 1), app_start_date=dt.date(2015, 8, 3), seed=11
+    )
     write_landing(cfg, paths.landing, paths.oracle, progress=False)
     scenarios = bad_input_scenarios()
     for sc in scenarios:

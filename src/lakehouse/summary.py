@@ -24,12 +24,15 @@ def table_inventory(spark, layers: tuple[str, ...] = LAYERS) -> list[TableInfo]:
     for schema in layers:
         if schema not in existing:
             continue
-        for table in spark.catalog.listTables(schema):
-            if table.isTemporary or table.tableType == "VIEW":
+        # SHOW TABLES, not spark.catalog.listTables: that one fails outright on Spark 4 when any table of
+        # the schema cannot be described (EXPRESSION_DECODING_FAILED), and it describes every table anyway
+        views = {row.viewName for row in spark.sql(f"show views in {schema}").collect()}
+        for row in spark.sql(f"show tables in {schema}").collect():
+            if row.isTemporary or row.tableName in views:
                 continue
-            fq = f"{schema}.{table.name}"
+            fq = f"{schema}.{row.tableName}"
             fmt = spark.sql(f"describe detail {fq}").first()["format"]
-            out.append(TableInfo(schema, table.name, spark.table(fq).count(), fmt))
+            out.append(TableInfo(schema, row.tableName, spark.table(fq).count(), fmt))
     return out
 
 
