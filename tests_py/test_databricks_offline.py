@@ -81,3 +81,25 @@ def test_the_dashboard_reads_only_built_marts_through_defined_datasets() -> None
         "dataset 'gone' reads gold.agg_weekly_kpis, which no dbt model builds",
         "widget 'w' uses unknown dataset 'nope'",
     ]
+
+
+def test_databricks_typed_models_reject_a_misspelt_field_a_wrong_enum_and_a_wrong_type() -> None:
+    from lakehouse.bundle_check import typed_resource_errors
+
+    def job_with(change) -> dict:  # type: ignore[no-untyped-def,type-arg]
+        resources = yaml.safe_load((PROJECT / "resources" / "ecommerce_lakehouse_job.yml").read_text())["resources"]
+        change(resources["jobs"]["ecommerce_lakehouse_daily"])
+        return resources
+
+    assert typed_resource_errors("job.yml", job_with(lambda job: None)) == []
+    misspelt = typed_resource_errors("job.yml", job_with(lambda job: job.update(max_concurent_runs=1)))
+    assert misspelt == ["job.yml: jobs.ecommerce_lakehouse_daily: Unexpected field 'max_concurent_runs' for class Job"]
+    enum = typed_resource_errors("job.yml", job_with(lambda job: job["schedule"].update(pause_status="SOMETIMES")))
+    assert enum == ["job.yml: jobs.ecommerce_lakehouse_daily: 'SOMETIMES' is not a valid PauseStatus"]
+    wrong_type = typed_resource_errors("job.yml", job_with(lambda job: job.update(tasks="ingest")))
+    assert len(wrong_type) == 1 and "Unexpected type" in wrong_type[0]
+    dashboards = yaml.safe_load((PROJECT / "resources" / "ecommerce_kpis_dashboard.yml").read_text())["resources"]
+    dashboards["dashboards"]["ecommerce_kpis"]["embed_credential"] = True
+    assert typed_resource_errors("d.yml", dashboards) == [
+        "d.yml: dashboards.ecommerce_kpis: Unexpected field 'embed_credential' for class Dashboard"
+    ]

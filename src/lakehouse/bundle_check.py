@@ -1,8 +1,9 @@
 """Offline checks of the Databricks Asset Bundle (no workspace needed).
 
-What `databricks bundle validate` would catch and what it cannot know about this project: required keys,
-every file the bundle names exists, each job's task graph is acyclic with known dependencies, every
-`${var.x}` is declared, and the dbt commands of dbt tasks use selectors and models that exist here.
+Every resource is loaded into Databricks' own typed models (PyPI `databricks-bundles`), which reject
+unknown fields, wrong types and enum values as `databricks bundle validate` would. On top, what only this
+project knows: every file the bundle names exists, each job's task graph is acyclic with known
+dependencies, every `${var.x}` is declared, and dbt tasks use selectors and models that exist here.
 """
 
 from __future__ import annotations
@@ -81,6 +82,38 @@ def _check_dbt_command(command: str, selectors: set[str], nodes: set[str]) -> li
     return errors
 
 
+# resource kinds of a bundle's `resources:` -> the typed model that loads one (module, class)
+TYPED_RESOURCES = {
+    "jobs": ("databricks.bundles.jobs", "Job"),
+    "dashboards": ("databricks.bundles.dashboards", "Dashboard"),
+    "pipelines": ("databricks.bundles.pipelines", "Pipeline"),
+    "schemas": ("databricks.bundles.schemas", "Schema"),
+    "volumes": ("databricks.bundles.volumes", "Volume"),
+}
+
+
+def typed_resource_errors(path_name: str, resources: dict) -> list[str]:  # type: ignore[type-arg]
+    """Problems Databricks' typed models find in one file's ``resources:`` mapping."""
+    import copy
+    import importlib
+
+    errors = []
+    for kind, items in resources.items():
+        if kind not in TYPED_RESOURCES:
+            errors.append(
+                f"{path_name}: resource kind {kind!r} is not one this check knows ({sorted(TYPED_RESOURCES)})"
+            )
+            continue
+        module, name = TYPED_RESOURCES[kind]
+        model = getattr(importlib.import_module(module), name)
+        for key, value in (items or {}).items():
+            try:
+                model.from_dict(copy.deepcopy(value))
+            except (ValueError, TypeError, KeyError) as exc:
+                errors.append(f"{path_name}: {kind}.{key}: {exc}")
+    return errors
+
+
 def check_bundle(project: Path) -> list[str]:
     """All problems found in ``project``'s bundle; an empty list means it passed."""
     errors: list[str] = []
@@ -122,6 +155,7 @@ def check_bundle(project: Path) -> list[str]:
     dashboards = {}
     for path, doc in documents:
         resources = doc.get("resources") or {}
+        errors += typed_resource_errors(path.name, resources)
         jobs.update({k: (path, v) for k, v in (resources.get("jobs") or {}).items()})
         dashboards.update({k: (path, v) for k, v in (resources.get("dashboards") or {}).items()})
     if not jobs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         gzip=args.gzip,
         retailrocket_share=args.app_share,
+        app_start_date=dt.date.fromisoformat(args.app_start_date) if args.app_start_date else None,
     )
     started = time.perf_counter()
     result = write_landing(cfg, paths.landing, paths.oracle, progress=not args.quiet)
@@ -161,9 +163,9 @@ def _eda(out: str | None) -> tuple[Path, list]:  # type: ignore[type-arg]
 
 
 def _report_checks(path: Path, checks: list) -> int:  # type: ignore[type-arg]
-    broken = [c for c in checks if not c.holds]
+    broken = [c for c in checks if c.broken]
     for c in checks:
-        print(f"  [{'ok' if c.holds else 'BROKEN'}] {c.name}: {c.detail}")
+        print(f"  [{'n/a' if not c.applies else 'ok' if c.holds else 'BROKEN'}] {c.name}: {c.detail}")
     print(f"EDA report: {path}")
     if broken:
         print(
@@ -198,17 +200,36 @@ def _cmd_sql_server(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from lakehouse import sql_access
-    from lakehouse.runtime import get_spark
+    import pyspark
 
-    spark = get_spark()
-    server = sql_access.start_thrift_server(spark, args.port, args.host)
+    from lakehouse import sql_access
+    from lakehouse.runtime import get_spark, lakehouse_jar
+
+    password = os.environ.get("LAKEHOUSE_SQL_PASSWORD") or None
+    refusal = sql_access.endpoint_refusal(args.host, password)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
+    if lakehouse_jar() is None:
+        print(
+            "error: the SQL endpoint's read-only check is Java compiled here: install a JDK with javac", file=sys.stderr
+        )
+        return 2
+    spark = get_spark(sql_access.ENDPOINT_CONF)
+    server = sql_access.start_thrift_server(spark, args.port, args.host, require_password=bool(password))
     if not sql_access.wait_for_port(args.host, args.port):
         print(f"error: the Thrift server did not open {args.host}:{args.port}", file=sys.stderr)
         return 1
-    print(f"Thrift server (HiveServer2 protocol) on {args.host}:{args.port}; stop it with Ctrl-C or SIGTERM")
-    print(f"  JDBC URL: jdbc:hive2://{args.host}:{args.port}/default  (no user or password)")
-    print(f"  beeline:  .venv/bin/beeline -u jdbc:hive2://{args.host}:{args.port}/default")
+    user = os.environ.get("LAKEHOUSE_SQL_USER", "analyst")
+    url = f"jdbc:hive2://{args.host}:{args.port}/default"
+    beeline = Path(pyspark.__file__).parent / "bin" / "beeline"
+    print(f"Thrift server (HiveServer2 protocol) on {args.host}:{args.port}, read-only; stop it with Ctrl-C or SIGTERM")
+    if password:
+        print(f"  JDBC URL: {url}  (user {user}, the password in LAKEHOUSE_SQL_PASSWORD)")
+        print(f"  beeline:  {beeline} -u {url} -n {user} -p <password>")
+    else:
+        print(f"  JDBC URL: {url}  (no password, loopback only; set LAKEHOUSE_SQL_PASSWORD to require one)")
+        print(f"  beeline:  {beeline} -u {url}")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):
@@ -224,13 +245,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     paths = lakehouse_paths()
     timings: dict[str, float] = {}
-    if not any(paths.landing.glob("rees46/*.csv*")):
+    # sample data only into an empty landing zone: a user's own files, of any source, are never added to
+    if not any(p.is_file() for p in paths.landing.rglob("*")) if paths.landing.exists() else True:
         started = time.perf_counter()
         rc = _cmd_generate(args)
         timings["generate"] = time.perf_counter() - started
         if rc:
             return rc
-    for name, dbt_args in (("dbt build", ["build"]), ("dbt docs generate", ["docs", "generate"])):
+    dbt_vars = ["--vars", args.vars] if args.vars else []
+    # the dbt unit tests check the SQL's logic on fixed inputs: they run in `make test`, not on every build
+    build = ["build", "--exclude-resource-type", "unit_test", *dbt_vars]
+    for name, dbt_args in (("dbt build", build), ("dbt docs generate", ["docs", "generate", *dbt_vars])):
         started = time.perf_counter()
         ok = run_dbt(dbt_args)
         if name == "dbt build":
@@ -294,6 +319,7 @@ def _add_generate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--app-share", type=float, default=0.2, help="share of events from the app (RetailRocket layout; 0 = none)"
     )
+    p.add_argument("--app-start-date", help="the app's first day, ISO date, when it is not the web shop's")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -305,6 +331,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=_cmd_generate)
     demo = sub.add_parser("demo", help="generate (if empty), dbt build, docs, summary")
     _add_generate_options(demo)
+    demo.add_argument(
+        "--vars",
+        help='dbt vars for the build, as YAML, e.g. "{landing_encodings: {rees46: cp1252}}" (README: Your own data)',
+    )
     demo.set_defaults(func=_cmd_demo)
     dbt = sub.add_parser("dbt", help="run dbt inside the local Spark session, e.g. `lakehouse dbt build`")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)

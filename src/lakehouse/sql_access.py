@@ -105,16 +105,47 @@ def run_shell(spark, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, int
     return errors
 
 
-def start_thrift_server(spark, port: int = 10000, host: str = "127.0.0.1"):  # type: ignore[no-untyped-def]
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+# The endpoint's sessions: no SQL on file paths (`select * from text.`/etc/passwd``), no ${env:...}
+# substitution, and the read-only check of lakehouse.sql.ReadOnlyExtension (writes, scripts, reflection).
+# Static settings, so they are given when the endpoint's SparkSession is created.
+ENDPOINT_CONF = {
+    "spark.sql.runSQLOnFiles": "false",
+    "spark.sql.variable.substitute": "false",
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension,lakehouse.sql.ReadOnlyExtension",
+}
+AUTHENTICATOR = "lakehouse.thrift.TokenAuthenticator"
+
+
+def endpoint_refusal(host: str, password: str | None) -> str | None:
+    """Why the endpoint must not start on ``host`` (one line), or None."""
+    if host not in LOOPBACK_HOSTS and not password:
+        return (
+            f"error: --host {host} would serve the lakehouse to the network without a password; set"
+            " LAKEHOUSE_SQL_PASSWORD (and LAKEHOUSE_SQL_USER, default analyst) in the server's environment,"
+            " or keep the default --host 127.0.0.1"
+        )
+    return None
+
+
+def start_thrift_server(spark, port: int = 10000, host: str = "127.0.0.1", require_password: bool = False):  # type: ignore[no-untyped-def]
     """Start Spark's Thrift server (HiveServer2 protocol) inside this session; returns it (call .stop()).
 
-    Clients connect with JDBC `jdbc:hive2://<host>:<port>/default` (Hive or Spark JDBC driver, no
-    password) or ODBC; they see the same metastore and Delta tables as dbt.
+    Clients connect with JDBC `jdbc:hive2://<host>:<port>/default` (Hive or Spark JDBC driver) or ODBC and
+    see the same metastore and Delta tables as dbt. With ``require_password`` the server checks every sign-in
+    against LAKEHOUSE_SQL_USER and LAKEHOUSE_SQL_PASSWORD (HiveServer2 CUSTOM authentication).
     """
+    jvm = spark.sparkContext._jvm
+    if require_password:
+        spark.conf.set("hive.server2.authentication", "CUSTOM")
+        spark.conf.set("hive.server2.custom.authentication.class", AUTHENTICATOR)
+        # Hive's CUSTOM provider reads its class from a new HiveConf, i.e. from system properties
+        jvm.java.lang.System.setProperty("hive.server2.custom.authentication.class", AUTHENTICATOR)
+    else:
+        spark.conf.set("hive.server2.authentication", "NONE")
     spark.conf.set("hive.server2.thrift.port", str(port))
     spark.conf.set("hive.server2.thrift.bind.host", host)
     spark.conf.set("hive.server2.transport.mode", "binary")
-    jvm = spark.sparkContext._jvm
     server_class = jvm.org.apache.spark.sql.hive.thriftserver.HiveThriftServer2
     return server_class.startWithContext(spark._jsparkSession.sqlContext())
 
