@@ -7,11 +7,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export LAKEHOUSE_HOME ?= $(CURDIR)/.lakehouse
 
-.PHONY: help prerequisites install browser demo test lint pytest parse offline-checks mlflow-ui docs-serve clean bench reliability
+.PHONY: help prerequisites install browser demo test test-quick lint pytest parse offline-checks mlflow-ui docs-serve clean bench reliability
 
 help:
 	@echo "make demo   - install if needed, generate sample data, dbt build (SQL + Python models), docs, summary"
 	@echo "make test   - install if needed, lint (ruff, sqlfluff), Chromium if missing, pytest (incl. dbt build on a small sample, pages rendered in headless Chromium), dbt parse on both targets, bundle check, secret scan"
+	@echo "make test-quick - lint and the tests that need no dbt build (about a minute): the edit loop"
 	@echo "make bench  - the whole pipeline at 1M, 5M and 10M events (hours here; 1M alone about 30 min), figures into BENCHMARKS.md"
 	@echo "make reliability - bad-input and fault scenarios on small data: where every row went"
 	@echo "make mlflow-ui | docs-serve | clean"
@@ -36,6 +37,10 @@ demo: install
 	$(BIN)/lakehouse demo $(DEMO_ARGS)
 
 test: install lint browser pytest parse offline-checks
+
+# the tests that need no lakehouse build (tests using the built lakehouse carry the `dbt` marker)
+test-quick: install lint
+	$(BIN)/pytest -m "not dbt" $(PYTEST_ARGS)
 
 BENCH_SIZES ?= 1000000,5000000,10000000
 bench: install
@@ -62,6 +67,8 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint models tests analyses snapshots --disable-progress-bar
 
+# the 15 slowest tests are printed on every run, so that a slow one stays visible
+PYTEST_ARGS ?= --durations=15
 pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 

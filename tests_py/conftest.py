@@ -1,15 +1,29 @@
-"""One local lakehouse per test session: its own home folder, one SparkSession, one dbt build."""
+"""The test session's lakehouses: the shared one (main_lakehouse), the own-data scenarios (own_data), one
+Spark JVM for all of them.
+
+Spark starts once per session. The own-data scenarios run first, each in a fresh home of its own, then the
+shared lakehouse is built; ``spark`` always means the session of the test session's own home (it is
+reopened after a scenario has used the JVM for its home).
+"""
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-# small but enough for a time split: ~20k events over 3 weeks
-SAMPLE_EVENTS = 20_000
-SAMPLE_DAYS = 21
+
+class _Session:
+    """The SparkSession of the current home, looked up on every use: a scenario stops the session to open
+    its own home, and the next use opens the test home's again."""
+
+    def __getattr__(self, name: str) -> Any:
+        from lakehouse.runtime import get_spark
+
+        return getattr(get_spark(), name)
 
 
 @pytest.fixture(scope="session")
@@ -24,10 +38,9 @@ def lakehouse_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def spark(lakehouse_home: Path):  # type: ignore[no-untyped-def]
-    from lakehouse.runtime import get_spark, stop_spark
+    from lakehouse.runtime import stop_spark
 
-    session = get_spark()
-    yield session
+    yield _Session()
     stop_spark()
 
 
@@ -40,29 +53,66 @@ def dbt_target_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def run_dbt(spark, dbt_target_path: Path):  # type: ignore[no-untyped-def]
-    """Run a dbt command in the test session's SparkSession; fail the test with dbt's verdict."""
+    """Run a dbt command in this process on the test home; fail the test with dbt's verdict."""
     from lakehouse.dbt_runner import run_dbt as _run
 
-    def run(*args: str) -> None:
-        assert _run([*args, "--target-path", str(dbt_target_path)]), f"dbt {' '.join(args)} failed"
+    def run(*args: str, expect_success: bool = True) -> bool:
+        full = [*args] if "--target-path" in args else [*args, "--target-path", str(dbt_target_path)]
+        ok = _run(full)
+        assert ok or not expect_success, f"dbt {' '.join(args)} failed"
+        return ok
 
     return run
 
 
 @pytest.fixture(scope="session")
-def sample_landing(lakehouse_home: Path):  # type: ignore[no-untyped-def]
-    import datetime as dt
+def own_data(lakehouse_home: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Every own-data scenario run as the README says, each in a fresh home; and, in the background, the
+    killed-run recovery on the first scenario's files (a process of its own: it is killed)."""
+    import shutil
 
-    from lakehouse.generate import GeneratorConfig, write_landing
-    from lakehouse.paths import lakehouse_paths
+    from own_data import run_in_home, scenarios
 
-    paths = lakehouse_paths()
-    cfg = GeneratorConfig(events=SAMPLE_EVENTS, days=SAMPLE_DAYS, start_date=dt.date(2019, 10, 1), seed=7)
-    return write_landing(cfg, paths.landing, paths.oracle, progress=False)
+    from lakehouse import reliability
+
+    runs = {}
+    recovery: dict[str, Any] = {}
+    worker = None
+    for scenario in scenarios():
+        runs[scenario.name] = run_in_home(scenario, tmp_path_factory.mktemp("own-data"))
+        if worker is None:
+            first = runs[scenario.name]
+            work = tmp_path_factory.mktemp("killed-run")
+            shutil.copytree(first.home / "landing", work / "landing")
+
+            def recover(first=first, work=work) -> None:  # type: ignore[no-untyped-def]
+                vars_ = ["--vars", first.scenario.vars] if first.scenario.vars else []
+                # cautious: only the tests whose every parent is in the selection
+                args = ["build", "--select", "+fct_events", "--indirect-selection", "cautious"]
+                args += ["--exclude-resource-type", "unit_test", *vars_]
+                recovery["result"] = reliability.killed_run_recovers(
+                    work / "landing", work, args, first.fingerprints, kill_at="model gold.fct_events"
+                )
+
+            worker = threading.Thread(target=recover, daemon=True)
+            worker.start()
+    yield {"runs": runs, "recovery": recovery, "worker": worker}
 
 
 @pytest.fixture(scope="session")
-def built(sample_landing, run_dbt):  # type: ignore[no-untyped-def]
-    """The whole project built once (seeds, SQL and Python models, data tests) on the sample."""
-    run_dbt("build")
-    return sample_landing
+def lakehouse(own_data, spark, run_dbt, lakehouse_home: Path, dbt_target_path: Path):  # type: ignore[no-untyped-def]
+    """The shared lakehouse, built once (main_lakehouse); after the own-data scenarios, so the JVM is warm."""
+    from main_lakehouse import build
+
+    return build(lakehouse_home, spark, run_dbt, dbt_target_path)
+
+
+BUILT = {"lakehouse", "own_data", "run_dbt", "eda_run"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that reads a built lakehouse is a `dbt` test, whatever its module says (`make test-quick`
+    runs the others)."""
+    for item in items:
+        if BUILT.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.dbt)

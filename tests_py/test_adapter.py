@@ -36,7 +36,10 @@ def test_failing_model_is_one_readable_dbt_error(spark) -> None:  # type: ignore
 
 
 def test_session_factory_reuses_the_running_session(spark) -> None:  # type: ignore[no-untyped-def]
-    assert ensure_session(_credentials(session_factory="lakehouse.runtime:get_spark")) is spark
+    from lakehouse.runtime import get_spark
+
+    running = get_spark()
+    assert ensure_session(_credentials(session_factory="lakehouse.runtime:get_spark")) is running
 
 
 @pytest.mark.parametrize(

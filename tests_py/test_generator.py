@@ -120,6 +120,9 @@ def test_defects_are_injected_as_configured_and_accounted_for(tmp_path: Path) ->
     assert sum(result.expected.values()) == result.events  # every written line has one expected outcome
     assert result.expected["malformed_line"] == result.injected["malformed"] + result.injected["truncated_line"]
     assert result.expected["duplicate"] >= result.injected["exact_duplicate"] + result.injected["same_second_duplicate"]
+    # a zero or negative price does not set an event aside: its price is unknown, the event is valid
+    assert result.injected["zero_price"] and result.injected["negative_price"]
+    assert not {"non_positive_price", "invalid_price"} & set(result.expected)
     lines = [line for p in result.files for line in p.read_bytes().split(b"\n")[1:] if line]
     assert len(lines) == result.events
     assert sum(b",unexpected_field," in line for line in lines) == result.injected["malformed"]
@@ -193,3 +196,16 @@ def test_app_defects_are_accounted_for(tmp_path: Path) -> None:
     assert app.injected["same_second_duplicate"] > 0 and app.redelivered
     assert generated.catalog_malformed == 1
     assert not generated.catalog_files[-1].read_text().endswith("\n")
+
+
+def test_the_app_can_start_years_before_the_web_shop(tmp_path: Path) -> None:
+    """Sources of one landing zone need not share a period: the app's files, timestamps and first item
+    properties follow its own first day."""
+    _, generated = _generate(tmp_path, app_start_date=dt.date(2015, 8, 3))
+    app = generated.retailrocket
+    assert [p.name for p in app.files][:2] == ["events_2015-08-03.csv", "events_2015-08-04.csv"]
+    first = int(app.files[0].read_text().splitlines()[1].split(",")[0])
+    assert dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=first) < dt.datetime(2015, 8, 4)
+    props = app.reference_files[0].read_text().splitlines()
+    assert int(props[1].split(",")[0]) == 1438560000000 - 86_400_000  # the day before 2015-08-03, in ms
+    assert generated.rees46.files[0].name == "rees46_events_2019-10-01.csv"

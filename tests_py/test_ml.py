@@ -289,3 +289,92 @@ def test_retraining_follows_the_schedule() -> None:
     assert retrain_decision(last, last, False, 7) == (True, "no champion to score with")
     assert retrain_decision(last, None, True, 7) == (True, "no training run yet")
     assert retrain_decision(None, last, True, 7)[0] is False
+
+
+def test_features_null_or_constant_everywhere_are_left_out_of_the_fit(tmp_path: Path) -> None:
+    """A source without prices: the price feature is null in every training pair; a feature that never
+    varies says nothing either. Both are left out (named, with why), the model trains on the rest and its
+    own feature list says what it reads."""
+    from lakehouse_ml.features import usable_features
+    from lakehouse_ml.pipeline import model_features, run_training
+    from lakehouse_ml.registry import configure
+
+    frame = _frame(seed=5)
+    frame["price_to_category_median"] = np.nan
+    frame["removes_30d"] = 0.0
+    frame.loc[frame.index[:3], "views_1d"] = np.nan  # some nulls and values: information, kept
+    kept, left_out = usable_features(frame)
+    assert left_out == {
+        "removes_30d": "the same value (0) in every training pair",
+        "price_to_category_median": "null in every training pair",
+    }
+    assert "views_1d" in kept and len(kept) == len(FEATURES) - 2
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    row = run_training(frame, "left_out_test", experiment="left_out_test", tracking_uri=uri)
+    assert row.loc[0, "n_features"] == len(FEATURES) - 2
+    assert row.loc[0, "features_left_out"] == "removes_30d,price_to_category_median"
+    import mlflow
+
+    configure(uri)
+    run = mlflow.get_run(row.loc[0, "run_id"])
+    assert run.data.params["features_left_out"] == "removes_30d,price_to_category_median"
+    model = mlflow.sklearn.load_model(f"models:/left_out_test/{row.loc[0, 'model_version']}")
+    assert model_features(model) == kept
+
+
+def test_too_little_labelled_data_skips_training_with_a_reason() -> None:
+    import datetime as dt
+
+    from lakehouse_ml.pipeline import data_shortfall
+
+    d1, d2, d3 = (dt.date(2019, 10, d) for d in (1, 2, 3))
+    assert (
+        data_shortfall({}) == "0 label-complete snapshot date(s); a time split needs 2 (more days of data are needed)"
+    )
+    assert data_shortfall({(d1, False): 50, (d1, True): 2}).startswith("1 label-complete snapshot date(s)")
+    assert data_shortfall({(d1, False): 50, (d2, False): 40, (d2, True): 1}) == (
+        "no purchase among the training snapshots' pairs"
+    )
+    assert data_shortfall({(d1, False): 50, (d1, True): 3, (d2, False): 40}) == (
+        "no purchase among the validation snapshots' pairs"
+    )
+    assert (
+        data_shortfall({(d1, True): 5, (d2, False): 4, (d2, True): 1})
+        == "every pair of the training snapshots converted"
+    )
+    assert data_shortfall({(d1, False): 9, (d1, True): 1, (d2, False): 9, (d3, True): 1, (d3, False): 3}) is None
+
+
+def test_scoring_reads_the_champions_own_features(spark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A champion fit on fewer features than the mart has scores with its own list, in its order; one that
+    needs a feature the mart lacks is a clear error."""
+    from pyspark.sql import functions as F
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from lakehouse_ml.pipeline import probability_udf
+
+    frame = _frame(n_days=1, per_day=300, seed=6).reset_index(drop=True)
+    frame["row"] = frame.index
+    columns = ["views_30d", "carts_30d", "interaction_score"]  # fewer than the mart's, in another order
+    model = HistGradientBoostingClassifier(max_iter=5).fit(frame[columns], frame[LABEL].astype(int))
+    sdf = spark.createDataFrame(frame[["row", *FEATURES]])
+    udf = probability_udf(model)
+    got = sdf.select("row", udf(F.struct(*[F.col(c).cast("double") for c in columns])).alias("p")).toPandas()
+    expected = model.predict_proba(frame[columns])[:, 1]
+    assert got.sort_values("row")["p"].to_numpy() == pytest.approx(expected)
+    stranger = HistGradientBoostingClassifier(max_iter=2).fit(
+        frame[["views_30d"]].rename(columns={"views_30d": "no_such_feature"}), frame[LABEL].astype(int)
+    )
+    with pytest.raises(ValueError, match=r"reads features the mart does not have \(no_such_feature\): retrain"):
+        probability_udf(stranger)
+
+
+def test_scoring_covers_each_sources_latest_snapshot() -> None:
+    import datetime as dt
+
+    from lakehouse_ml.pipeline import dates_to_score
+
+    web = [dt.date(2019, 10, d) for d in range(1, 8)]
+    app = [dt.date(2015, 8, d) for d in range(1, 8)]
+    got = dates_to_score([*app, *web], dt.date(2019, 10, 4), set(), latest=[app[-1], web[-1]])
+    assert got == [app[-1], *web[4:]]  # the app's current pairs too, though its data ended years before
