@@ -151,8 +151,9 @@ def model(dbt, session):
 
     root = dbt.config.meta_get("landing_root")
     # a call of its own: dbt passes a model only the meta_get keys it finds as plain calls when parsing
-    delimiters_json = dbt.config.meta_get("csv_delimiters")
-    delimiters = json.loads(delimiters_json or "{}")
+    delimiters_var = dbt.config.meta_get("csv_delimiters")
+    # dbt renders the var's JSON back into a mapping; a string still comes as JSON text
+    delimiters = json.loads(delimiters_var) if isinstance(delimiters_var, str) else dict(delimiters_var or {})
     seen = set()
     if dbt.is_incremental:
         previous = session.table(str(dbt.this)).select("file_path", "file_size", "file_modified_at").collect()
