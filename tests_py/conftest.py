@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +117,48 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if BUILT.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.dbt)
+
+
+# What the suite spent its time on, printed at its end: each in-process dbt invocation (command, seconds)
+# and each Spark session started in this process. Subprocesses (the killed run, the SQL endpoint) count
+# apart: their own JVM each.
+ACCOUNT: dict[str, list] = {"dbt": [], "spark_sessions": []}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from dbt.cli.main import dbtRunner
+    from pyspark.sql import SparkSession
+
+    invoke = dbtRunner.invoke
+
+    def counted_invoke(self, args, **kwargs):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            return invoke(self, args, **kwargs)
+        finally:
+            command = " ".join(a for a in list(args)[:3] if not str(a).startswith("/"))
+            ACCOUNT["dbt"].append((command, time.perf_counter() - started))
+
+    dbtRunner.invoke = counted_invoke  # type: ignore[method-assign]
+    get_or_create = SparkSession.Builder.getOrCreate
+
+    def counted_get_or_create(self):  # type: ignore[no-untyped-def]
+        fresh = SparkSession._instantiatedSession is None
+        session = get_or_create(self)
+        if fresh:
+            ACCOUNT["spark_sessions"].append(os.environ.get("LAKEHOUSE_HOME", ""))
+        return session
+
+    SparkSession.Builder.getOrCreate = counted_get_or_create  # type: ignore[method-assign]
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    calls = ACCOUNT["dbt"]
+    if not calls:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("where the suite's dbt time went")
+    write(f"{len(calls)} dbt invocations in this process, {sum(s for _, s in calls):.0f} s in all:")
+    for command, seconds in calls:
+        write(f"  {seconds:7.1f} s  dbt {command}")
+    write(f"{len(ACCOUNT['spark_sessions'])} Spark sessions started in this process")

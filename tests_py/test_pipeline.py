@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import independent
@@ -136,9 +137,9 @@ def test_keys_are_namespaced_and_app_events_priced_at_their_time(spark, lakehous
         source = row.source_system
         assert row["min(user_id)"].startswith(f"{source}:") and row["min(product_id)"].startswith(f"{source}:")
     # an app event has its item's price and category unless no property of the item was ever published
-    # (the reliability scenario's item 77001)
+    # (the reliability scenario's item 77001, the public-layout file's item 880002)
     unpriced = events.where("source_system = 'retailrocket' and is_price_missing").select("source_product_id")
-    assert {r.source_product_id for r in unpriced.distinct().collect()} == {77001}
+    assert {r.source_product_id for r in unpriced.distinct().collect()} == {77001, 880002}
     sessions = events.where("source_system = 'retailrocket'").select("is_session_derived").distinct().collect()
     assert [r.is_session_derived for r in sessions] == [True]  # the app delivers no session ids
 
@@ -183,9 +184,13 @@ def test_daily_kpis_equal_an_independent_pandas_computation(spark, lakehouse) ->
         want = [None if v is None or v != v else float(v) for v in expected[column]]
         assert got == pytest.approx(want), column
     known = expected["orders"] - expected["orders_unknown_value"]
-    aov = [float(r) / k if k else None for r, k in zip(expected["order_revenue"], known, strict=True)]
-    got_aov = [None if v is None else float(v) for v in kpis["average_order_value"]]
-    assert got_aov == pytest.approx([None if a is None else round(a, 2) for a in aov], abs=0.005)
+    # the mart's decimal(18, 2) rounds half up: the expected value in decimals too (a float of 319.515 is
+    # 319.51499...)
+    cents = [Decimal(f"{float(r):.2f}") for r in expected["order_revenue"]]
+    cent = Decimal("0.01")
+    aov = [(c / int(k)).quantize(cent, ROUND_HALF_UP) if k else None for c, k in zip(cents, known, strict=True)]
+    got_aov = [None if v is None else Decimal(str(v)) for v in kpis["average_order_value"]]
+    assert got_aov == aov
     # the app's purchases of the reliability scenario's unpriced item are counted, with revenue unknown
     assert (
         kpis.loc["retailrocket", "purchases_unknown_price"].sum()
@@ -283,9 +288,12 @@ def test_public_retailrocket_files_ingest_unchanged(spark, lakehouse) -> None:  
     assert [(r.event_type, r.user_id, r.product_id) for r in rows] == [
         ("view", "retailrocket:990001", "retailrocket:880001"),
         ("purchase", "retailrocket:990001", "retailrocket:880001"),
+        ("purchase", "retailrocket:990003", "retailrocket:880002"),
     ]
-    # the price the item had at each event's time (it changed between the view and the purchase)
-    assert [float(r.price) for r in rows] == [120.0, 99.5]
+    # the price the item had at each event's time (it changed between the view and the purchase); an item
+    # with no item_properties row has no known price: null, the purchase kept
+    assert [None if r.price is None else float(r.price) for r in rows] == [120.0, 99.5, None]
+    assert rows[2].is_price_missing and not rows[1].is_price_missing
     assert rows[1].transaction_id == "retailrocket:77001"
     assert rows[0].user_session_id == rows[1].user_session_id  # one derived session: a minute apart
     assert rows[0].category_id == "retailrocket:7001" and rows[0].category_code == "7001"  # not in the tree
@@ -506,7 +514,8 @@ def test_predictions_are_probabilities_from_the_champion(spark, lakehouse) -> No
 
 def test_predictions_rewrite_only_the_snapshots_they_score(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]
     """Locally partitioned by as_of_date, a run overwrites the partitions of the snapshots it scores (each
-    source's latest, and new ones): an older snapshot's rows are not rewritten."""
+    source's latest, new ones, and those whose features were computed again): an older snapshot's rows are
+    not rewritten."""
     marks = lakehouse.marks
     assert marks["predictions_older_run_ids"] == {"not rewritten"}
     before = marks["predictions_before"].set_index("as_of_date")["n"]
@@ -516,6 +525,18 @@ def test_predictions_rewrite_only_the_snapshots_they_score(spark, lakehouse) -> 
     assert marks["last_write"]["operation"] == "WRITE"
     assert int(marks["last_write"]["operationMetrics"]["numOutputRows"]) == rescored["n"].sum()
     assert marks["older_scored"] not in set(rescored.index)
+    # the late view changed the features of the snapshots from two days back on: scored again; the one
+    # before kept its features and its predictions
+    assert marks["refingerprinted"] in set(rescored.index)
+    assert marks["kept"] not in set(rescored.index)
+    fingerprints = "select as_of_date, max(input_fingerprint) as f from {} group by as_of_date"
+    stored = spark.sql(fingerprints.format("ml.ml_user_item_feature_snapshots")).toPandas()
+    scored = spark.sql(fingerprints.format("ml.ml_conversion_predictions")).toPandas()
+    both = stored.merge(scored, on="as_of_date", suffixes=("_features", "_scored"))
+    assert len(both) == len(scored)
+    # every snapshot scored after the first run's newest training data holds the features it was scored on
+    recent = both[both["as_of_date"] >= marks["kept"]]
+    assert (recent["f_features"] == recent["f_scored"]).all()
 
 
 def test_targeting_list_is_the_top_of_the_predictions(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]

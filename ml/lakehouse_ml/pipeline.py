@@ -393,7 +393,8 @@ def dates_to_score(
     champion takes over at once, and a source whose data ended earlier than another's still has its
     current pairs scored), plus every snapshot after the champion's training data that has no prediction
     yet: out-of-time predictions whose labels arrive later, which the monitoring marts compare with what
-    happened.
+    happened. A snapshot whose features were computed again after its scoring is left out of
+    ``already_scored`` by the caller, so it is scored again.
     """
     if not snapshot_dates:
         return []
@@ -435,7 +436,7 @@ def probability_udf(model):  # type: ignore[no-untyped-def]
 PREDICTION_SCHEMA_DDL = (
     "as_of_date date, user_id string, product_id string, source_system string, probability double, "
     "probability_rank int, probability_decile int, model_name string, model_version string, run_id string, "
-    "scored_at timestamp"
+    "scored_at timestamp, input_fingerprint bigint"
 )
 
 
@@ -473,11 +474,26 @@ def score_snapshots(
     trained_until = None
     if runs_sdf is not None:
         trained_until = runs_sdf.where(F.col("run_id") == mv.run_id).agg(F.max("train_to")).first()[0]
+    per_source = (
+        features_sdf.groupBy("source_system", "as_of_date")
+        .agg(F.max("input_fingerprint").alias("input_fingerprint"))
+        .collect()
+    )
+    snapshot_dates = sorted({r.as_of_date for r in per_source})
+    fingerprints = {r.as_of_date: r.input_fingerprint for r in per_source}
     already = set()
     if scored_sdf is not None:
-        already = {r.as_of_date for r in scored_sdf.select("as_of_date").distinct().collect()}
-    per_source = features_sdf.groupBy("source_system", "as_of_date").count().collect()
-    snapshot_dates = sorted({r.as_of_date for r in per_source})
+        # a snapshot counts as scored while its features are the ones scored: one computed again since
+        # (late events in its lookback) is scored again, so predictions and drift describe the stored features
+        kept = "input_fingerprint" in scored_sdf.columns
+        stored = scored_sdf.groupBy("as_of_date").agg(
+            (F.max("input_fingerprint") if kept else F.lit(None).cast("bigint")).alias("input_fingerprint")
+        )
+        already = {
+            r.as_of_date
+            for r in stored.collect()
+            if not kept or r.input_fingerprint == fingerprints.get(r.as_of_date, r.input_fingerprint)
+        }
     newest: dict[str, dt.date] = {}
     for r in per_source:
         newest[r.source_system] = max(r.as_of_date, newest.get(r.source_system, r.as_of_date))
@@ -501,4 +517,5 @@ def score_snapshots(
         F.lit(str(version)).alias("model_version"),
         F.lit(mv.run_id).alias("run_id"),
         F.current_timestamp().alias("scored_at"),
+        "input_fingerprint",
     )

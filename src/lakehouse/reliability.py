@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -418,7 +419,9 @@ def killed_run_recovers(
         if "START" in line and kill_at in line:
             time.sleep(1.0)  # inside the model's query
             os.killpg(proc.pid, signal.SIGKILL)
-            killed_during = line.split("START", 1)[1].split("[")[0].strip()
+            # "START sql incremental model gold.fct_events ..... [RUN]" -> "model gold.fct_events"
+            named = re.search(r"\bmodel (\S+)", line)
+            killed_during = f"model {named.group(1)}" if named else line.split("START", 1)[1].split("[")[0].strip()
             break
     proc.wait()
     if killed_during is None:
