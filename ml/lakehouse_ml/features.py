@@ -72,21 +72,37 @@ def feature_matrix(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.
     return frame[columns or FEATURES].astype("float64", copy=False)
 
 
-def time_split(frame: pd.DataFrame, valid_days: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Train on earlier snapshots, validate on the last ``valid_days`` snapshot dates (no shuffling).
+def split_dates(dates: list, valid_days: int = 1, embargo_days: int = 0) -> tuple[pd.Timestamp | None, pd.Timestamp]:
+    """The last training snapshot date and the first validation one, from the labelled snapshot dates.
 
-    Rows of snapshots whose label window overlaps the validation snapshots are dropped from training,
-    so no training label looks at days that validation features could use.
+    Validation is the last ``valid_days`` dates. Training is purged: a snapshot whose label window
+    [as_of_date, as_of_date + ``embargo_days``) reaches the first validation date is dropped, so no
+    training label counts a purchase on a day that validation's snapshots look at. ``embargo_days`` is
+    the label horizon. The first element is None when no training date is left.
     """
-    dates = sorted(pd.to_datetime(frame["as_of_date"]).unique())
-    if len(dates) < valid_days + 1:
+    ordered = sorted(pd.to_datetime(pd.Series(list(dates))).unique())
+    if len(ordered) < valid_days + 1:
         raise FeatureContractError(
-            f"need at least {valid_days + 1} labelled snapshot dates for a time split, got {len(dates)}"
+            f"need at least {valid_days + 1} labelled snapshot dates for a time split, got {len(ordered)}"
         )
+    first_valid = pd.Timestamp(ordered[-valid_days])
+    last_train = first_valid - pd.Timedelta(days=max(embargo_days, 1))
+    earlier = [pd.Timestamp(d) for d in ordered[:-valid_days] if pd.Timestamp(d) <= last_train]
+    return (earlier[-1] if earlier else None), first_valid
+
+
+def time_split(frame: pd.DataFrame, valid_days: int = 1, embargo_days: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train on earlier snapshots, validate on the last ``valid_days`` snapshot dates (no shuffling),
+    with the training snapshots whose label window reaches validation dropped (``split_dates``)."""
     as_of = pd.to_datetime(frame["as_of_date"])
-    first_valid = dates[-valid_days]
+    last_train, first_valid = split_dates(as_of.unique(), valid_days, embargo_days)
+    if last_train is None:
+        raise FeatureContractError(
+            f"no training snapshot ends its {embargo_days}-day label window before the validation snapshot "
+            f"{first_valid:%Y-%m-%d} (more days of data are needed)"
+        )
     # boolean selection makes new frames already (a .copy() on top held a third copy at the peak)
-    return frame[as_of < first_valid], frame[as_of >= first_valid]
+    return frame[as_of <= last_train], frame[as_of >= first_valid]
 
 
 def stratified_sample(frame: pd.DataFrame, max_rows: int, seed: int = 7) -> pd.DataFrame:

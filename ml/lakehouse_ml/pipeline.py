@@ -22,6 +22,7 @@ from lakehouse_ml.features import (
     FeatureContractError,
     check_contract,
     feature_matrix,
+    split_dates,
     stratified_sample,
     time_split,
 )
@@ -53,6 +54,7 @@ RUN_SCHEMA = {
     "promoted": "boolean",
     "n_features": "int",
     "features_left_out": "string",
+    "embargo_days": "int",
 }
 RUN_COLUMNS = list(RUN_SCHEMA)
 RUN_SCHEMA_DDL = ", ".join(f"{name} {kind}" for name, kind in RUN_SCHEMA.items())
@@ -168,13 +170,16 @@ def retrain_decision(
     return False, f"{age} new labelled day(s) since the last run; retraining every {every_days}"
 
 
-def data_shortfall(labelled_counts: dict[tuple[object, bool], int], valid_days: int = 1) -> str | None:
+def data_shortfall(
+    labelled_counts: dict[tuple[object, bool], int], valid_days: int = 1, embargo_days: int = 0
+) -> str | None:
     """Why the labelled pairs cannot train a model yet, or None when they can.
 
     ``labelled_counts`` maps (snapshot date, converted) to the number of label-complete pairs. Training
-    needs a time split (``valid_days`` + 1 labelled dates at least) with both classes on each side: a
-    model fit on one class predicts nothing, and a validation snapshot without a purchase cannot judge a
-    candidate against the champion.
+    needs a purged time split (``split_dates``: ``valid_days`` labelled dates to validate on and at least
+    one earlier date whose ``embargo_days`` label window ends before them) with both classes on each
+    side: a model fit on one class predicts nothing, and a validation snapshot without a purchase cannot
+    judge a candidate against the champion.
     """
     dates = sorted({date for date, _ in labelled_counts})
     if len(dates) < valid_days + 1:
@@ -182,13 +187,19 @@ def data_shortfall(labelled_counts: dict[tuple[object, bool], int], valid_days: 
             f"{len(dates)} label-complete snapshot date(s); a time split needs {valid_days + 1} "
             "(more days of data are needed)"
         )
-    first_valid = dates[-valid_days]
+    last_train, first_valid = split_dates(dates, valid_days, embargo_days)
+    if last_train is None:
+        return (
+            f"no label-complete snapshot ends its {embargo_days}-day label window before the validation "
+            f"snapshot {first_valid:%Y-%m-%d} (more days of data are needed)"
+        )
 
     def count(converted: bool, validation: bool) -> int:
         return sum(
             n
             for (date, label), n in labelled_counts.items()
-            if label == converted and (date >= first_valid) == validation
+            if label == converted
+            and ((pd.Timestamp(date) >= first_valid) if validation else (pd.Timestamp(date) <= last_train))
         )
 
     for validation, side in ((False, "training"), (True, "validation")):
@@ -207,6 +218,7 @@ def training_due(  # type: ignore[no-untyped-def]
     force: bool = False,
     tracking_uri: str | None = None,
     registry_uri: str | None = None,
+    embargo_days: int = 0,
 ) -> tuple[bool, str]:
     """Whether this run trains, and why: first whether the mart's labelled pairs can train a model at all
     (``data_shortfall``; if not, no run trains, asked for or not), then ``retrain_decision`` on the run
@@ -214,7 +226,9 @@ def training_due(  # type: ignore[no-untyped-def]
     from pyspark.sql import functions as F
 
     counts = mart.where("is_label_complete").groupBy("as_of_date", LABEL).count().collect()
-    shortfall = data_shortfall({(r["as_of_date"], bool(r[LABEL])): int(r["count"]) for r in counts})
+    shortfall = data_shortfall(
+        {(r["as_of_date"], bool(r[LABEL])): int(r["count"]) for r in counts}, embargo_days=embargo_days
+    )
     if shortfall:
         return False, f"not enough labelled data: {shortfall}"
     registry.configure(tracking_uri, registry_uri)
@@ -237,7 +251,7 @@ def pair_draw_bucket():  # type: ignore[no-untyped-def]
 
 
 def collect_training_pairs(  # type: ignore[no-untyped-def]
-    mart, max_train_rows: int = 0, valid_days: int = 1, max_valid_rows: int = 0
+    mart, max_train_rows: int = 0, valid_days: int = 1, max_valid_rows: int = 0, embargo_days: int = 0
 ) -> pd.DataFrame:
     """The labelled pairs ``run_training`` needs, drawn from the Spark feature mart without collecting it.
 
@@ -251,6 +265,8 @@ def collect_training_pairs(  # type: ignore[no-untyped-def]
     rows, whatever the mart's size, and the same mart gives the same rows on any cluster layout. On a
     local session the rows come through Parquet files (``to_pandas``), not through the driver's heap.
     The features arrive as float64, the keys in ``to_pandas``'s compact dtypes (Arrow strings, datetime64).
+    The training side is purged (``split_dates`` with ``embargo_days``): its snapshots end their label
+    window before the first validation snapshot, and the purged ones are not read.
     """
     from pyspark.sql import functions as F
 
@@ -262,15 +278,16 @@ def collect_training_pairs(  # type: ignore[no-untyped-def]
     # one scan gives the snapshot dates and the pairs per date, i.e. both sides' sizes
     pairs_per_date = dict(labelled.groupBy("as_of_date").count().collect())
     dates = sorted(pairs_per_date)
-    if len(dates) < valid_days + 1:
+    last_train, first_valid = split_dates(dates, valid_days, embargo_days)
+    if last_train is None:
         raise FeatureContractError(
-            f"need at least {valid_days + 1} labelled snapshot dates for a time split, got {len(dates)}"
+            f"no labelled snapshot ends its {embargo_days}-day label window before {first_valid:%Y-%m-%d}"
         )
-    first_valid = dates[-valid_days]
-    train = labelled.where(F.col("as_of_date") < F.lit(first_valid))
-    valid = labelled.where(F.col("as_of_date") >= F.lit(first_valid))
+    train = labelled.where(F.col("as_of_date") <= F.lit(last_train.date()))
+    valid = labelled.where(F.col("as_of_date") >= F.lit(first_valid.date()))
     bucket = pair_draw_bucket()
-    available = sum(pairs_per_date[d] for d in dates[:-valid_days]) if max_train_rows > 0 else 0
+    train_dates = [d for d in dates if pd.Timestamp(d) <= last_train]
+    available = sum(pairs_per_date[d] for d in train_dates) if max_train_rows > 0 else 0
     if available > max_train_rows > 0:
         keep = int(DRAW_BUCKETS * min(1.0, 1.05 * max_train_rows / available)) + 1
         train = train.where(bucket < keep)
@@ -290,6 +307,7 @@ def run_training(
     tracking_uri: str | None = None,
     registry_uri: str | None = None,
     max_train_rows: int = 0,
+    embargo_days: int = 0,
 ) -> pd.DataFrame:
     """Split, train, evaluate against baselines and the current champion, log, register, gate.
 
@@ -307,7 +325,7 @@ def run_training(
     # a stable row order makes the run reproducible: Spark returns rows in no particular order, and the
     # model's early-stopping holdout is drawn by position
     features = features.sort_values(KEY_COLUMNS, kind="stable", ignore_index=True)
-    train, valid = time_split(features)
+    train, valid = time_split(features, embargo_days=embargo_days)
     del features
     available = int(in_mart or len(train))
     train = stratified_sample(train, max_train_rows)
@@ -328,6 +346,7 @@ def run_training(
         mlflow.log_params(result.params)
         mlflow.log_params({"n_train": result.n_train, "n_valid": result.n_valid, **result.extra})
         mlflow.log_param("features_left_out", ",".join(result.left_out) or "none")
+        mlflow.log_param("embargo_days", embargo_days)
         if result.left_out:
             mlflow.log_dict(result.left_out, "features_left_out.json")
         mlflow.log_metrics({k: v for k, v in result.metrics.items() if np.isfinite(v)})
@@ -351,7 +370,8 @@ def run_training(
             champion_prob = registry.score_with_version(model_name, champion_before, feature_matrix(valid))
             if champion_prob is not None:
                 champion_score = evaluate(y_valid, champion_prob)["roc_auc"]
-        version = registry.log_and_register(result.model, model_name, x_valid, result.valid_prob)
+        valid_metrics = {k: v for k, v in result.metrics.items() if np.isfinite(v)}
+        version = registry.log_and_register(result.model, model_name, x_valid, result.valid_prob, valid_metrics)
         promoted = registry.promote_if_better(model_name, version, result.metrics["roc_auc"], champion_score)
         mlflow.set_tags({"promoted": str(promoted), "champion_version_before": str(champion_before)})
         if champion_score is not None:
@@ -377,6 +397,7 @@ def run_training(
         "promoted": promoted,
         "n_features": len(result.features),
         "features_left_out": ",".join(result.left_out) or None,
+        "embargo_days": embargo_days,
     }
     return pd.DataFrame([row], columns=RUN_COLUMNS)
 

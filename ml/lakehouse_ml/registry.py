@@ -12,6 +12,8 @@ from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
 CHAMPION = "champion"
+# every newly trained candidate: the version the latest training run registered, promoted or not
+CHALLENGER = "challenger"
 # the sklearn classes inside a fitted HistGradientBoostingClassifier that skops must be told to trust
 SKOPS_TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
@@ -44,10 +46,7 @@ def configure(tracking_uri: str | None = None, registry_uri: str | None = None, 
 
 def champion_version(model_name: str) -> str | None:
     """The version the `champion` alias points to, or None when there is none yet."""
-    try:
-        return str(MlflowClient().get_model_version_by_alias(model_name, CHAMPION).version)
-    except MlflowException:
-        return None
+    return alias_version(model_name, CHAMPION)
 
 
 def champion_uri(model_name: str) -> str:
@@ -68,8 +67,11 @@ def log_and_register(
     model_name: str,
     sample: pd.DataFrame,
     sample_prob: np.ndarray,
+    metrics: dict[str, float] | None = None,
 ) -> str:
-    """Log the sklearn model (predict_proba as the pyfunc output) and register a new version."""
+    """Log the sklearn model as an MLflow 3 LoggedModel (predict_proba as the pyfunc output, signature and
+    input example), register a new version, point the `challenger` alias at it and attach the validation
+    ``metrics`` to the logged model, so the MLflow UI compares candidates side by side."""
     signature = infer_signature(sample, sample_prob)
     info = mlflow.sklearn.log_model(
         sk_model=model,
@@ -80,13 +82,26 @@ def log_and_register(
         pyfunc_predict_fn="predict_proba",
         skops_trusted_types=SKOPS_TRUSTED_TYPES,
     )
-    return str(info.registered_model_version)
+    if metrics:
+        mlflow.log_metrics({f"validation_{k}": v for k, v in metrics.items()}, model_id=info.model_id)
+    version = str(info.registered_model_version)
+    MlflowClient().set_registered_model_alias(model_name, CHALLENGER, version)
+    return version
+
+
+def alias_version(model_name: str, alias: str) -> str | None:
+    """The version an alias points to, or None when it points nowhere."""
+    try:
+        return str(MlflowClient().get_model_version_by_alias(model_name, alias).version)
+    except MlflowException:
+        return None
 
 
 def promote_if_better(
     model_name: str, candidate_version: str, candidate_score: float, champion_score: float | None
 ) -> bool:
-    """Move the `champion` alias to the candidate only if it beats the champion on the same data."""
+    """Move the `champion` alias to the candidate (the `challenger`) only if it beats the champion on the
+    same validation rows; the `challenger` alias stays on the candidate either way."""
     if champion_score is not None and not candidate_score > champion_score:
         return False
     MlflowClient().set_registered_model_alias(model_name, CHAMPION, candidate_version)

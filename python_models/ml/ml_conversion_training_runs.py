@@ -16,6 +16,8 @@ def model(dbt, session):
     dbt.config(
         materialized="incremental",
         incremental_strategy="append",
+        # a column added to the run log reaches an existing table (earlier rows read null in it)
+        on_schema_change="append_new_columns",
     )
     from lakehouse_ml.pipeline import RUN_SCHEMA_DDL, collect_training_pairs, run_training, training_due
 
@@ -27,6 +29,7 @@ def model(dbt, session):
     retrain = dbt.config.meta_get("ml_retrain")
     max_train_pairs = dbt.config.meta_get("ml_max_train_pairs")
     max_valid_pairs = dbt.config.meta_get("ml_max_valid_pairs")
+    label_horizon_days = dbt.config.meta_get("ml_label_horizon_days")
     due, reason = training_due(
         mart,
         session.table(str(dbt.this)) if dbt.is_incremental else None,
@@ -35,6 +38,7 @@ def model(dbt, session):
         force=str(retrain).strip().lower() in ("true", "1", "yes"),
         tracking_uri=tracking_uri,
         registry_uri=registry_uri,
+        embargo_days=int(label_horizon_days),
     )
     if not due:
         # one line in the run's output; the build stays green and the champion (if any) keeps scoring
@@ -44,11 +48,17 @@ def model(dbt, session):
     # the sample is drawn in Spark: the driver never holds the whole mart; passed straight in (no name
     # kept here), so training drops the collected frame once it has split it
     runs = run_training(
-        collect_training_pairs(mart, max_train_rows, max_valid_rows=int(max_valid_pairs or 0)),
+        collect_training_pairs(
+            mart,
+            max_train_rows,
+            max_valid_rows=int(max_valid_pairs or 0),
+            embargo_days=int(label_horizon_days),
+        ),
         model_name=model_name,
         experiment=dbt.config.meta_get("mlflow_experiment"),
         tracking_uri=tracking_uri,
         registry_uri=registry_uri,
         max_train_rows=max_train_rows,
+        embargo_days=int(label_horizon_days),
     )
     return session.createDataFrame(runs, schema=RUN_SCHEMA_DDL)
