@@ -78,9 +78,10 @@ parse: install
 	$(BIN)/lakehouse dbt parse --no-partial-parse --target local --target-path target/parse-local
 	DBT_TARGET=databricks $(BIN)/lakehouse dbt parse --no-partial-parse --target databricks --target-path target/parse-databricks
 
-# the Databricks side, offline: bundle structure (files, task graph, selectors) and a credential scan
+# the Databricks side, offline: bundle structure (files, task graph, selectors), the Python models' jobs as
+# dbt-databricks compiles them (from `make parse`'s databricks manifest), and a credential scan
 offline-checks: install
-	$(BIN)/lakehouse check-bundle
+	$(BIN)/lakehouse check-bundle --manifest target/parse-databricks/manifest.json
 	$(BIN)/lakehouse scan-secrets
 
 mlflow-ui: install

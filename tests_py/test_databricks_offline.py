@@ -103,3 +103,36 @@ def test_databricks_typed_models_reject_a_misspelt_field_a_wrong_enum_and_a_wron
     assert typed_resource_errors("d.yml", dashboards) == [
         "d.yml: dashboards.ecommerce_kpis: Unexpected field 'embed_credential' for class Dashboard"
     ]
+
+
+def test_python_model_jobs_are_checked_as_dbt_databricks_compiles_them() -> None:
+    """The job dbt-databricks would submit for a workflow-job Python model is loaded into Databricks' typed
+    Job: a well-formed environment passes; a misspelt environment field and a task environment that no
+    environment defines are named with the model."""
+    from lakehouse.bundle_check import python_model_job_errors
+
+    def manifest(job_config: dict) -> dict:  # type: ignore[type-arg]
+        node = {
+            "resource_type": "model",
+            "language": "python",
+            "name": "ml_model",
+            "original_file_path": "python_models/ml/ml_model.py",
+            "database": "ecommerce",
+            "schema": "ml",
+            "alias": "ml_model",
+            "config": {"submission_method": "workflow_job", "python_job_config": job_config},
+        }
+        return {"nodes": {"model.p.ml_model": node}}
+
+    good = {
+        "additional_task_settings": {"environment_key": "ml"},
+        "environments": [{"environment_key": "ml", "spec": {"environment_version": "4", "dependencies": ["x"]}}],
+    }
+    assert python_model_job_errors(manifest(good)) == []
+    misspelt = {**good, "environments": [{"environment_key": "ml", "spec": {"environment_versoin": "4"}}]}
+    errors = python_model_job_errors(manifest(misspelt))
+    assert len(errors) == 1 and "ml_model" in errors[0] and "environment_versoin" in errors[0]
+    undefined = {**good, "additional_task_settings": {"environment_key": "gpu"}}
+    assert python_model_job_errors(manifest(undefined)) == [
+        "python_models/ml/ml_model.py: ml_model: its task uses environment 'gpu', which is not defined"
+    ]

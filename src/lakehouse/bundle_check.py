@@ -220,10 +220,48 @@ def check_dashboard(dashboard: dict, models: set[str]) -> list[str]:  # type: ig
     return errors
 
 
-def main() -> int:
+def python_model_job_errors(manifest: dict) -> list[str]:  # type: ignore[type-arg]
+    """Problems of the jobs dbt-databricks would submit for the Python models of a ``databricks``-target
+    manifest: each model's config read by dbt-databricks' own model, its job compiled as dbt-databricks
+    compiles it (workflow jobs) and loaded into Databricks' typed Job; every task's environment defined."""
+    from databricks.bundles.jobs import Job
+    from dbt.adapters.databricks.python_models.python_config import ParsedPythonModel
+    from dbt.adapters.databricks.python_models.python_submissions import PythonWorkflowConfigCompiler
+
+    errors = []
+    for node in manifest.get("nodes", {}).values():
+        if node.get("resource_type") != "model" or node.get("language") != "python":
+            continue
+        where = f"{node['original_file_path']}: {node['name']}"
+        try:
+            parsed = ParsedPythonModel.model_validate(node)
+        except ValueError as exc:
+            errors.append(f"{where}: dbt-databricks rejects its config: {exc}")
+            continue
+        if node["config"].get("submission_method") != "workflow_job":
+            continue
+        spec, _ = PythonWorkflowConfigCompiler.create(parsed).compile(f"/Workspace/dbt/{node['name']}")
+        try:
+            Job.from_dict(spec)
+        except (ValueError, TypeError, KeyError) as exc:
+            errors.append(f"{where}: its job: {exc}")
+            continue
+        environments = {e.get("environment_key") for e in spec.get("environments") or []}
+        for task in spec["tasks"]:
+            if task.get("environment_key") and task["environment_key"] not in environments:
+                errors.append(f"{where}: its task uses environment {task['environment_key']!r}, which is not defined")
+    return errors
+
+
+def main(manifest_path: Path | None = None) -> int:
     from lakehouse.dbt_runner import project_dir
 
     errors = check_bundle(project_dir())
+    if manifest_path is not None:
+        if not manifest_path.exists():
+            errors.append(f"{manifest_path} is missing: run `make parse` first")
+        else:
+            errors += python_model_job_errors(json.loads(manifest_path.read_text()))
     for error in errors:
         print(f"error: {error}")
     print("bundle check: " + ("passed" if not errors else f"{len(errors)} problem(s)"))

@@ -301,7 +301,7 @@ def _cmd_model_report(args: argparse.Namespace) -> int:
 def _cmd_check_bundle(args: argparse.Namespace) -> int:
     from lakehouse import bundle_check
 
-    return bundle_check.main()
+    return bundle_check.main(Path(args.manifest) if args.manifest else None)
 
 
 def _cmd_scan_secrets(args: argparse.Namespace) -> int:
@@ -377,10 +377,17 @@ def build_parser() -> argparse.ArgumentParser:
     fp = sub.add_parser("fingerprints", help="row count and content checksum of every Silver/Gold table")
     fp.add_argument("--json", help="write them here instead of printing")
     fp.set_defaults(func=_cmd_fingerprints)
-    report = sub.add_parser("model-report", help="champion vs baselines vs the generator's oracle (ROC-AUC etc.)")
+    report = sub.add_parser(
+        "model-report",
+        help="champion vs both baselines vs the Bayes oracle and the clairvoyant bound, with 95% intervals",
+    )
     report.add_argument("--model-name", default="ecommerce_conversion")
     report.set_defaults(func=_cmd_model_report)
-    sub.add_parser("check-bundle", help="offline checks of the Databricks bundle").set_defaults(func=_cmd_check_bundle)
+    bundle = sub.add_parser("check-bundle", help="offline checks of the Databricks bundle")
+    bundle.add_argument(
+        "--manifest", help="a databricks-target manifest.json: also check the jobs of its Python models"
+    )
+    bundle.set_defaults(func=_cmd_check_bundle)
     sub.add_parser("scan-secrets", help="fail on committed credentials").set_defaults(func=_cmd_scan_secrets)
     dash = sub.add_parser("dashboard", help="write the KPI dashboard page (HTML) from the Gold marts")
     dash.add_argument("--out", help="output file (default $LAKEHOUSE_HOME/reports/kpi_dashboard.html)")
