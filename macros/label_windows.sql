@@ -33,3 +33,14 @@
         from {{ ref('dim_sources') }} as sources
     )
 {%- endmacro %}
+
+{#- The ranking column of marketing's targeting list (ml_targeting_daily), from var `targeting_rank_by`. -#}
+{% macro targeting_rank_column() -%}
+    {%- set rank_by = var('targeting_rank_by') -%}
+    {%- if rank_by not in ('expected_revenue', 'probability') -%}
+        {{ exceptions.raise_compiler_error(
+            "var targeting_rank_by must be 'expected_revenue' or 'probability', got '" ~ rank_by ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ rank_by }}_rank
+{%- endmacro %}

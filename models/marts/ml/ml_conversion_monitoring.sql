@@ -1,6 +1,6 @@
 {%- set horizon = var('label_horizon_days') | int -%}
 -- Model monitoring once labels arrive: for each scored snapshot whose label window has closed, the
--- realised conversion rate per score decile next to the mean predicted probability. A healthy model
+-- realised conversion rate and revenue per score decile next to the mean predicted probability. A healthy model
 -- has realised rates falling from decile 1 to 10 and close to the predicted ones.
 -- Reads the predictions and the labels table (only the pairs that bought; a scored pair without a label row
 -- did not convert), not the feature mart's view: the features are not needed, and joining them was a pass
@@ -42,6 +42,41 @@ labels as (
 
 ),
 
+purchases as (
+
+    -- the purchases that can fall in a read label window; price null when unknown
+    select
+        event_date,
+        user_id,
+        product_id,
+        price
+    from {{ ref('fct_events') }}
+    where
+        event_type = 'purchase'
+        and event_date >= (select scored_range.first_scored_snapshot from scored_range)
+
+),
+
+label_revenue as (
+
+    -- fan-out by design: a labelled pair meets each of its purchases in its label window; the group by
+    -- restores the pair grain. Unknown when any of the pair's purchases has an unknown price.
+    select
+        labels.as_of_date,
+        labels.user_id,
+        labels.product_id,
+        case when count(purchases.price) = count(*) then sum(purchases.price) end as revenue
+    from labels
+    inner join purchases
+        on
+            labels.user_id = purchases.user_id
+            and labels.product_id = purchases.product_id
+            and labels.as_of_date <= purchases.event_date
+            and date_add(labels.as_of_date, {{ horizon }}) > purchases.event_date
+    group by labels.as_of_date, labels.user_id, labels.product_id
+
+),
+
 labelled_predictions as (
 
     select
@@ -66,7 +101,8 @@ labelled as (
         labelled_predictions.model_version,
         labelled_predictions.probability_decile,
         labelled_predictions.probability,
-        labels.as_of_date is not null as converted
+        labels.as_of_date is not null as converted,
+        label_revenue.revenue
     from labelled_predictions
     -- many-to-one: both are unique on (as_of_date, user_id, product_id) (tested)
     left join labels
@@ -74,6 +110,12 @@ labelled as (
             labelled_predictions.as_of_date = labels.as_of_date
             and labelled_predictions.user_id = labels.user_id
             and labelled_predictions.product_id = labels.product_id
+    -- many-to-one: one row per labelled pair
+    left join label_revenue
+        on
+            labelled_predictions.as_of_date = label_revenue.as_of_date
+            and labelled_predictions.user_id = label_revenue.user_id
+            and labelled_predictions.product_id = label_revenue.product_id
 
 ),
 
@@ -87,7 +129,10 @@ final as (
         count(*) as pairs,
         sum(case when converted then 1 else 0 end) as conversions,
         avg(probability) as mean_predicted_probability,
-        avg(case when converted then 1.0 else 0.0 end) as realised_conversion_rate
+        avg(case when converted then 1.0 else 0.0 end) as realised_conversion_rate,
+        -- revenue of the conversions of known value; those of unknown value are counted apart
+        cast(sum(revenue) as decimal(18, 2)) as realised_revenue,
+        sum(case when converted and revenue is null then 1 else 0 end) as conversions_unknown_revenue
     from labelled
     group by as_of_date, model_name, model_version, probability_decile
 

@@ -1,11 +1,10 @@
--- Marketing's daily high-intent list: the `targeting_top_n` most likely purchases of each scored
--- snapshot, with what marketing needs to act on them (product category, brand, current price) and the
--- model version that scored them.
+{#- Marketing's daily high-intent list: the `targeting_top_n` best pairs of each scored snapshot, ranked by
+    expected revenue (probability x the product's current price) or by probability (var
+    `targeting_rank_by`), with what marketing needs to act on them. -#}
 
 with predictions as (
 
     select * from {{ ref('ml_conversion_predictions') }}
-    where probability_rank <= {{ var('targeting_top_n') | int }}
 
 ),
 
@@ -15,7 +14,7 @@ products as (
 
 ),
 
-final as (
+valued as (
 
     select
         predictions.as_of_date,
@@ -23,6 +22,8 @@ final as (
         predictions.user_id,
         predictions.product_id,
         predictions.probability,
+        -- unknown when the price is: such pairs rank after every pair of known value
+        cast(predictions.probability * products.current_price as decimal(18, 2)) as expected_revenue,
         products.category_code,
         products.brand,
         products.current_price,
@@ -33,6 +34,40 @@ final as (
     -- many-to-one: dim_products has one row per product_id (tested unique)
     left join products
         on predictions.product_id = products.product_id
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by as_of_date
+            order by expected_revenue desc nulls last, probability_rank asc
+        ) as expected_revenue_rank
+    from valued
+
+),
+
+final as (
+
+    select
+        as_of_date,
+        {{ targeting_rank_column() }} as target_rank,
+        probability_rank,
+        expected_revenue_rank,
+        user_id,
+        product_id,
+        probability,
+        expected_revenue,
+        category_code,
+        brand,
+        current_price,
+        model_name,
+        model_version,
+        scored_at
+    from ranked
+    where {{ targeting_rank_column() }} <= {{ var('targeting_top_n') | int }}
 
 )
 
