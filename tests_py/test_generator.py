@@ -7,6 +7,9 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import pandas as pd
+import pytest
+
 from lakehouse.generate import (
     NO_DEFECTS,
     REES46_COLUMNS,
@@ -68,14 +71,20 @@ def test_rates_are_anchored_to_rees46(tmp_path: Path) -> None:
 def test_oracle_is_written_outside_the_landing_zone(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
-    _, generated = _generate(tmp_path)
+    cfg, generated = _generate(tmp_path)
     for result in generated.sources.values():
         assert tmp_path / "landing" not in result.oracle_file.parents
         truth = pq.read_table(result.oracle_file).to_pandas()
-        assert {"user_id", "product_id", "purchase_prob_per_visit", "visits_per_day"} <= set(truth.columns)
+        assert {"user_id", "product_id", "session_index", "first_event_at", "purchase_prob"} <= set(truth.columns)
         assert set(truth["source_system"]) == {result.source}
-        assert truth["purchase_prob_per_visit"].between(0, 1).all()
-        assert not truth.duplicated(["user_id", "product_id"]).any()
+        assert truth["purchase_prob"].between(0, 1).all()
+        # one row per visit: as many as the sessions' item slots, each within the source's period
+        assert truth["session_index"].nunique() == result.sessions
+        days = pq.read_table(result.oracle_file.with_name(f"{result.source}_day_weights.parquet")).to_pandas()
+        assert days["weight"].sum() == pytest.approx(1.0) and len(days) == cfg.days
+        # (a session of the last day may run past its midnight)
+        first, last = pd.Timestamp(days["day"].min()), pd.Timestamp(days["day"].max()) + pd.Timedelta(days=2)
+        assert truth["first_event_at"].between(first, last).all()
     # the app's oracle speaks the app's ids
     app_truth = pq.read_table(generated.retailrocket.oracle_file).to_pandas()
     with generated.retailrocket.files[0].open(newline="") as handle:

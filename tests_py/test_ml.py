@@ -43,6 +43,38 @@ def test_time_split_validates_on_the_latest_snapshot_only() -> None:
         time_split(frame[frame["as_of_date"] == frame["as_of_date"].max()])
 
 
+def test_purged_split_keeps_every_training_label_day_before_validation() -> None:
+    """With a 7-day label horizon, a training snapshot's label days [as_of_date, as_of_date + 7) all fall
+    before the first validation snapshot; the six snapshots in between belong to neither side."""
+    frame = _frame(n_days=12, per_day=50)
+    train, valid = time_split(frame, embargo_days=7)
+    first_valid = pd.to_datetime(valid["as_of_date"]).min()
+    last_label_day = pd.to_datetime(train["as_of_date"]).max() + pd.Timedelta(days=7 - 1)
+    assert last_label_day < first_valid
+    assert pd.to_datetime(train["as_of_date"]).nunique() == 12 - 1 - 6
+    assert len(train) + len(valid) == len(frame) - 6 * 50
+    with pytest.raises(FeatureContractError, match="no training snapshot ends its 7-day label window"):
+        time_split(_frame(n_days=7, per_day=10), embargo_days=7)
+
+
+def test_data_shortfall_counts_only_the_snapshots_past_the_embargo() -> None:
+    import datetime as dt
+
+    from lakehouse_ml.pipeline import data_shortfall
+
+    days = [dt.date(2019, 10, d) for d in range(1, 10)]
+    counts = {(d, label): 5 for d in days for label in (False, True)}
+    assert data_shortfall(counts, embargo_days=7) is None  # Oct 1-2 train, Oct 9 validates
+    # the only purchases before validation are on the embargoed days
+    counts[(days[0], True)] = counts[(days[1], True)] = 0
+    assert data_shortfall(counts, embargo_days=7) == "no purchase among the training snapshots' pairs"
+    assert data_shortfall(counts) is None  # without the embargo, Oct 3-8 would train
+    assert data_shortfall({(d, label): 5 for d in days[:7] for label in (False, True)}, embargo_days=7) == (
+        "no label-complete snapshot ends its 7-day label window before the validation snapshot 2019-10-07 "
+        "(more days of data are needed)"
+    )
+
+
 def test_contract_names_missing_columns() -> None:
     with pytest.raises(FeatureContractError, match="lacks columns: carts_30d"):
         check_contract(_frame().drop(columns=["carts_30d"]))
@@ -80,9 +112,17 @@ def test_champion_moves_only_when_beaten_on_the_same_data(tmp_path: Path) -> Non
     logged = {a.path for a in mlflow.MlflowClient().list_artifacts(first.loc[0, "run_id"], "plots")}
     assert logged == {f"plots/{n}.png" for n in ("roc", "pr", "calibration", "feature_importance")}
     assert plt.get_fignums() == []
+    # the candidate is the challenger too; its validation metrics are on its LoggedModel (MLflow 3)
+    assert registry.alias_version("gate_test", "challenger") == first.loc[0, "model_version"]
+    version = mlflow.MlflowClient().get_model_version("gate_test", first.loc[0, "model_version"])
+    logged_model = mlflow.get_logged_model(version.model_id or version.source.removeprefix("models:/"))
+    metrics = {m.key: m.value for m in logged_model.metrics}
+    assert metrics["validation_roc_auc"] == pytest.approx(first.loc[0, "roc_auc"])
     second = run_training(_frame(seed=1), "gate_test", experiment="gate_test", tracking_uri=uri)
     assert not bool(second.loc[0, "promoted"])  # a tie is not a win
     assert registry.champion_version("gate_test") == first.loc[0, "model_version"]
+    # the challenger moved to the new candidate, the champion stayed
+    assert registry.alias_version("gate_test", "challenger") == second.loc[0, "model_version"]
     assert registry.promote_if_better("gate_test", second.loc[0, "model_version"], 0.9, 0.8)
     assert registry.champion_version("gate_test") == second.loc[0, "model_version"]
     assert not registry.promote_if_better("gate_test", first.loc[0, "model_version"], 0.7, 0.8)
@@ -117,30 +157,59 @@ def test_training_on_compact_keys_is_the_run_on_python_objects(tmp_path: Path) -
     assert frame["user_id"].dtype == object  # the caller's frame is not changed
 
 
-def test_oracle_probability_follows_visit_rate_and_horizon() -> None:
-    import numpy as np
-    import pandas as pd
+def test_references_condition_on_what_happened_before_the_snapshot(tmp_path: Path) -> None:
+    """The Bayes oracle and the clairvoyant bound on hand-written visits, against the closed form.
 
-    from lakehouse_ml.oracle import comparison_table, oracle_probability
+    Ten days of equal weight, snapshot on day 4 (2019-10-04), a 2-day horizon: a session not begun by
+    the snapshot falls in the window with probability r = 2/7. Pair (1, 9): a visit of a session that
+    began before midnight but had not reached the item (in the window for sure, p 0.5), and a later
+    session on 10-06 with two visits (p 0.2 and 0.1; outside the window, which the clairvoyant knows).
+    Pair (1, 8): a visit before the snapshot only. Pair (2, 9): none made by the generator."""
+    import datetime as dt
 
-    truth = pd.DataFrame(
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lakehouse_ml.oracle import comparison_table, load_truth, reference_probabilities
+
+    at = pd.to_datetime
+    visits = pa.table(
         {
-            "user_id": ["web:1", "web:1", "app:1"],
-            "product_id": ["web:9", "web:8", "app:9"],
-            "purchase_prob_per_visit": [0.5, 0.1, 0.2],
-            "visits_per_day": [0.2, 1.0, 0.0],
+            "source_system": ["rees46"] * 5,
+            "user_id": [1, 1, 1, 1, 1],
+            "product_id": [7, 9, 9, 9, 8],
+            "session_index": [10, 10, 11, 11, 12],
+            "first_event_at": at(
+                ["2019-10-03 23:50", "2019-10-04 00:05", "2019-10-06 12:00", "2019-10-06 12:01", "2019-10-02 08:00"]
+            ),
+            "purchase_prob": [0.3, 0.5, 0.2, 0.1, 0.4],
         }
     )
-    pairs = pd.DataFrame(
-        {"user_id": ["web:1", "web:1", "app:1", "web:2"], "product_id": ["web:9", "web:8", "app:9", "web:9"]}
+    pq.write_table(visits, tmp_path / "rees46_visit_truth.parquet")
+    days = pd.date_range("2019-10-01", periods=10)
+    pq.write_table(
+        pa.table({"source_system": ["rees46"] * 10, "day": days.date, "weight": np.full(10, 0.1)}),
+        tmp_path / "rees46_day_weights.parquet",
     )
-    prob = oracle_probability(pairs, truth, horizon_days=5)
-    # one expected visit at p=0.5; five at p=0.1; no visits; a pair the generator never made
-    assert np.allclose(prob, [0.5, 1 - 0.9**5, 0.0, 0.0])
-    y = np.array([1, 0, 0, 0])
-    table = comparison_table(y, {"model": np.array([0.9, 0.1, 0.2, 0.3]), "oracle": prob})
-    assert table.loc["oracle", "share_of_oracle_roc_auc"] == 1.0
-    assert table.loc["model", "roc_auc"] == 1.0
+    truth, weights = load_truth(tmp_path)
+    pairs = pd.DataFrame(
+        {
+            "as_of_date": [dt.date(2019, 10, 4)] * 3,
+            "user_id": ["rees46:1", "rees46:1", "rees46:2"],
+            "product_id": ["rees46:9", "rees46:8", "rees46:9"],
+        }
+    )
+    refs = reference_probabilities(pairs, truth, weights, horizon_days=2)
+    r = 2 / 7
+    assert refs["bayes"] == pytest.approx([1 - 0.5 * (1 - r * (1 - 0.8 * 0.9)), 0.0, 0.0])
+    assert refs["clairvoyant"] == pytest.approx([0.5, 0.0, 0.0])
+    y = np.array([1, 0, 0])
+    table = comparison_table(y, {"model": np.array([0.9, 0.1, 0.2]), "bayes_oracle": refs["bayes"]}, bootstrap=20)
+    assert table.loc["bayes_oracle", "roc_auc_share"] == 1.0
+    assert table.loc["model", "log_loss_share"] == pytest.approx(
+        table.loc["bayes_oracle", "log_loss"] / table.loc["model", "log_loss"]
+    )
+    assert table.loc["model", "roc_auc_low"] <= table.loc["model", "roc_auc"] <= table.loc["model", "roc_auc_high"]
 
 
 def test_scoring_covers_the_latest_and_unscored_out_of_time_snapshots() -> None:

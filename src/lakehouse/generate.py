@@ -9,7 +9,8 @@ Behaviour model (pair first, then sessions):
 * in every visit (a session-item slot) the user views, may cart (probability ~ q), may remove, and may buy
   (probability ~ q, mostly after a cart; a few purchases have no cart, as in the real data).
 
-The truth per (user, product) pair goes to a separate oracle file that no model reads.
+The truth per visit (its session, first event time and purchase probability) and the weights the session
+days were drawn with go to a separate oracle folder that no model reads.
 """
 
 from __future__ import annotations
@@ -260,7 +261,10 @@ class Simulation:
     """The simulated stream of one source, before defects and before any file is written."""
 
     events: dict[str, np.ndarray]
-    oracle: dict[str, np.ndarray]  # per (user, product) pair: the purchase truth
+    # per visit (session-item slot): user, product, session, first event time, purchase probability
+    oracle: dict[str, np.ndarray]
+    # per day of the period: the weight by which each session's day was drawn
+    day_weights: dict[str, np.ndarray]
     catalogue: dict[str, np.ndarray]  # per product, including its price and brand changes
     users: int
     sessions: int
@@ -382,18 +386,21 @@ def generate_events(cfg: GeneratorConfig) -> Simulation:
         "user_session": sess_uuid[slot_session[ev_slot]],
         "session_index": ev_session,
     }
-    # oracle: per pair, the purchase probability per visit and the visit rate per day
-    pair_key = slot_user.astype(np.int64) * n_products + slot_product
-    uniq, inverse, visits = np.unique(pair_key, return_inverse=True, return_counts=True)
-    pp = np.zeros(uniq.size)
-    np.maximum.at(pp, inverse, p_purchase[order])
+    # the truth behind the purchases, per visit: which session it belongs to (a session's visits share its
+    # day), when its first event happened and its purchase probability
+    first_event = np.cumsum(n_ev) - n_ev
     oracle = {
-        "user_id": user_ids[uniq // n_products],
-        "product_id": cat["product_id"][uniq % n_products],
-        "purchase_prob_per_visit": np.round(pp, 6),
-        "visits_per_day": np.round(visits / cfg.days, 6),
+        "user_id": user_ids[slot_user],
+        "product_id": cat["product_id"][slot_product],
+        "session_index": slot_session.astype(np.int64),
+        "first_event_at": ev_time[first_event],
+        "purchase_prob": p_purchase[order],
     }
-    return Simulation(events, oracle, cat, n_users, n_sessions)
+    day_weights = {
+        "day": np.array([cfg.start_date + dt.timedelta(d) for d in range(cfg.days)], dtype="datetime64[D]"),
+        "weight": day_p / day_p.sum(),
+    }
+    return Simulation(events, oracle, day_weights, cat, n_users, n_sessions)
 
 
 def inject_row_defects(
@@ -598,8 +605,7 @@ def _source_result(
         injected["truncated_line"] = len(written.truncated)
     expected = _expected_outcomes(events, extra_malformed=len(written.truncated))
     oracle_dir.mkdir(parents=True, exist_ok=True)
-    oracle_file = oracle_dir / f"{source}_pair_truth.parquet"
-    pq.write_table(pa.table({"source_system": [source] * sim.oracle["user_id"].size, **sim.oracle}), oracle_file)
+    oracle_file = write_truth(oracle_dir, source, sim)
     manifest = {
         "config": json.loads(json.dumps(asdict(cfg), default=str)),
         "injected": injected,
@@ -622,6 +628,20 @@ def _source_result(
         expected=expected,
         redelivered=written.redelivered,
     )
+
+
+def write_truth(oracle_dir: Path, source: str, sim: Simulation, visits: dict[str, np.ndarray] | None = None) -> Path:
+    """The source's visit truth (``<source>_visit_truth.parquet``, ids as delivered) and the weights its
+    session days were drawn with (``<source>_day_weights.parquet``); the references of the model report
+    are computed from them (lakehouse_ml.oracle). Returns the visit truth's path."""
+    visits = visits or sim.oracle
+    path = oracle_dir / f"{source}_visit_truth.parquet"
+    pq.write_table(pa.table({"source_system": [source] * visits["user_id"].size, **visits}), path)
+    pq.write_table(
+        pa.table({"source_system": [source] * sim.day_weights["day"].size, **sim.day_weights}),
+        oracle_dir / f"{source}_day_weights.parquet",
+    )
+    return path
 
 
 def _write_rees46(
@@ -737,17 +757,17 @@ def _write_retailrocket(cfg: GeneratorConfig, landing: Path, oracle_dir: Path, p
     properties.write_text(properties.read_text().replace('"', ""))  # RetailRocket's header is unquoted
 
     result = _source_result("retailrocket", sim, rr["event_type"], events, written, oracle_dir, rr_cfg)
-    # the oracle in the app's id space
-    truth = pa.table(
+    # the truth in the app's id space
+    write_truth(
+        oracle_dir,
+        "retailrocket",
+        sim,
         {
-            "source_system": ["retailrocket"] * sim.oracle["user_id"].size,
+            **sim.oracle,
             "user_id": visitor_of[np.searchsorted(users, sim.oracle["user_id"])],
             "product_id": to_item(sim.oracle["product_id"]),
-            "purchase_prob_per_visit": sim.oracle["purchase_prob_per_visit"],
-            "visits_per_day": sim.oracle["visits_per_day"],
-        }
+        },
     )
-    pq.write_table(truth, result.oracle_file)
     result.reference_files = [properties, tree]
     return result
 

@@ -1,10 +1,12 @@
-"""`lakehouse model-report`: champion vs baselines vs the generator's oracle on the validation snapshot."""
+"""`lakehouse model-report`: the champion against both baselines and the generator's two references (the
+Bayes oracle and the clairvoyant bound) on the validation snapshot, with bootstrap intervals."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 DEFAULT_MODEL = "ecommerce_conversion"
+FEATURE_TABLE = "ml.ml_user_item_features"
 
 
 def _label_horizon_days() -> int:
@@ -16,32 +18,37 @@ def _label_horizon_days() -> int:
     return int(project["vars"]["label_horizon_days"])
 
 
-def build_report(spark, model_name: str = DEFAULT_MODEL) -> tuple[pd.DataFrame, dict]:  # type: ignore[no-untyped-def]
-    """The comparison table and its context (validation date, rows, positive rate)."""
+def build_report(  # type: ignore[no-untyped-def]
+    spark, model_name: str = DEFAULT_MODEL, table: str = FEATURE_TABLE, bootstrap: int = 200
+) -> tuple[pd.DataFrame, dict]:
+    """The comparison table (``oracle.comparison_table``) and its context (validation date, rows, positive
+    rate). ``table`` is the feature mart to split (the purged split training uses)."""
     from lakehouse.paths import lakehouse_paths
     from lakehouse_ml import oracle, registry
     from lakehouse_ml.features import KEY_COLUMNS, LABEL, feature_matrix, time_split
     from lakehouse_ml.train import prior_baseline, three_feature_baseline
 
-    features = spark.table("ml.ml_user_item_features").where("is_label_complete").toPandas()
+    horizon = _label_horizon_days()
+    features = spark.table(table).where("is_label_complete").toPandas()
     features = features.sort_values(KEY_COLUMNS, kind="stable").reset_index(drop=True)
-    train, valid = time_split(features)
+    train, valid = time_split(features, embargo_days=horizon)
     registry.configure()
     version = registry.champion_version(model_name)
     if version is None:
         raise RuntimeError(f"model {model_name!r} has no champion yet: run `dbt build` first")
-    champion = registry.score_with_version(model_name, version, feature_matrix(valid))
-    truth = oracle.load_truth(lakehouse_paths().oracle)
+    truth, day_weights = oracle.load_truth(lakehouse_paths().oracle)
+    references = oracle.reference_probabilities(valid, truth, day_weights, horizon)
     scores = {
-        f"champion v{version}": champion,
+        f"champion v{version}": registry.score_with_version(model_name, version, feature_matrix(valid)),
         "baseline_lr3": three_feature_baseline(train, valid),
         "baseline_prior": prior_baseline(train, valid),
-        "oracle": oracle.oracle_probability(valid, truth, _label_horizon_days()),
+        "bayes_oracle": references["bayes"],
+        "clairvoyant": references["clairvoyant"],
     }
     y_valid = valid[LABEL].astype(int).to_numpy()
-    table = oracle.comparison_table(y_valid, scores)
+    comparison = oracle.comparison_table(y_valid, scores, bootstrap=bootstrap)
     context = {"valid_date": valid["as_of_date"].iloc[0], "n_rows": len(valid), "positive_rate": y_valid.mean()}
-    return table, context
+    return comparison, context
 
 
 def main(model_name: str = DEFAULT_MODEL) -> int:
