@@ -463,7 +463,9 @@ def test_training_run_registered_promoted_and_ahead_of_its_baselines(spark, lake
     runs = spark.table("ml.ml_conversion_training_runs").orderBy("trained_at").toPandas()
     first = runs.iloc[0]
     assert bool(first["promoted"]) and first["champion_version_before"] is None
-    assert first["train_to"] < first["valid_date"] and first["n_train"] > 1000 and first["n_valid"] > 100
+    assert first["n_train"] > 1000 and first["n_valid"] > 100
+    # purged: the last training snapshot's label window [train_to, train_to + 7) ends before validation
+    assert first["embargo_days"] == 7 and (first["valid_date"] - first["train_to"]).days >= 7
     # on the same validation rows, the model ranks better than both baselines
     assert first["roc_auc"] > max(first["baseline_lr3_roc_auc"], first["baseline_prior_roc_auc"])
     assert {"pr_auc", "brier", "lift_top_decile", "n_features", "features_left_out"} <= set(runs)
@@ -539,17 +541,33 @@ def test_predictions_rewrite_only_the_snapshots_they_score(spark, lakehouse) -> 
     assert (recent["f_features"] == recent["f_scored"]).all()
 
 
-def test_targeting_list_is_the_top_of_the_predictions(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]
+def test_targeting_list_is_the_top_of_the_predictions_by_expected_revenue(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]
+    """Per snapshot, the 1,000 pairs of highest probability x current price (unknown prices last), in that
+    order; every pair left out is worth no more than the last one in."""
     preds = spark.table("ml.ml_conversion_predictions").toPandas()
+    prices = spark.table("gold.dim_products").select("product_id", "current_price").toPandas()
     latest = preds["as_of_date"].max()
-    preds = preds[preds["as_of_date"] == latest]
+    preds = preds[preds["as_of_date"] == latest].merge(prices, on="product_id", how="left")
+    preds["expected"] = preds["probability"] * preds["current_price"].astype(float)
     targets = spark.table("ml.ml_targeting_daily").toPandas()
-    targets = targets[targets["as_of_date"] == latest].sort_values("probability_rank")
-    top = preds.sort_values("probability_rank").head(1000)
-    assert len(targets) == len(top) > 0
-    assert targets["probability_rank"].tolist() == top["probability_rank"].tolist()
-    assert (targets["probability"].to_numpy() == top["probability"].to_numpy()).all()
-    assert targets["brand"].notna().any() and targets["category_code"].notna().any()  # product attributes joined
+    targets = targets[targets["as_of_date"] == latest].sort_values("target_rank")
+    assert targets["target_rank"].tolist() == list(range(1, min(1000, len(preds)) + 1))
+    assert (targets["target_rank"] == targets["expected_revenue_rank"]).all()  # the default ranking
+    merged = targets.merge(preds, on=["user_id", "product_id"], suffixes=("", "_pred"))
+    assert len(merged) == len(targets)
+    assert (merged["probability_rank"] == merged["probability_rank_pred"]).all()
+    known = merged["expected"].notna()
+    got = merged.loc[known, "expected_revenue"].astype(float)
+    assert got.to_numpy() == pytest.approx(merged.loc[known, "expected"].to_numpy(), abs=0.0051)
+    assert merged["expected_revenue"].isna().eq(~known).all()
+    # ordered: non-increasing expected revenue, the unknown ones last
+    values = merged["expected_revenue"].astype(float).fillna(-1.0).to_numpy()
+    assert (values[:-1] >= values[1:]).all()
+    outside = preds[
+        ~preds.set_index(["user_id", "product_id"]).index.isin(merged.set_index(["user_id", "product_id"]).index)
+    ]
+    assert outside["expected"].fillna(-1.0).max() <= values[-1] + 0.0051
+    assert merged["brand"].notna().any() and merged["category_code"].notna().any()  # product attributes joined
 
 
 def test_monitoring_meets_predictions_with_their_labels(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]
@@ -563,6 +581,16 @@ def test_monitoring_meets_predictions_with_their_labels(spark, lakehouse) -> Non
     by_decile = monitoring.groupby("probability_decile")[["pairs", "conversions"]].sum()
     rate = by_decile["conversions"] / by_decile["pairs"]
     assert rate.loc[1] > rate.loc[10]  # the top decile converts more than the bottom one
+    # realised revenue: the deciles' known revenue adds up to the labelled pairs' purchases in their windows
+    events = spark.table("gold.fct_events").where("event_type = 'purchase'").toPandas()
+    bought = labelled[labelled["converted"]].merge(events, on=["user_id", "product_id"])
+    days = (pd.to_datetime(bought["event_date"]) - pd.to_datetime(bought["as_of_date"])).dt.days
+    bought = bought[(days >= 0) & (days < 7)]
+    pairs = bought.groupby(["as_of_date", "user_id", "product_id"])["price"]
+    unknown = pairs.apply(lambda p: p.isna().any())
+    known_revenue = pairs.sum()[~unknown].astype(float).sum()
+    assert float(monitoring["realised_revenue"].astype(float).sum()) == pytest.approx(known_revenue)
+    assert monitoring["conversions_unknown_revenue"].sum() == unknown.sum()
     drift = spark.table("ml.ml_feature_drift").toPandas()
     assert set(drift["as_of_date"]) == set(preds["as_of_date"])
     assert drift.groupby("as_of_date")["feature_name"].nunique().eq(7).all()
@@ -653,22 +681,24 @@ def test_a_rerun_on_the_same_data_changes_nothing_and_trains_nothing(spark, lake
     assert not bool(second["promoted"])
 
 
-def test_model_report_compares_champion_baselines_and_oracle(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]
+def test_model_report_bounds_the_champion_by_the_bayes_oracle_and_the_clairvoyant(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]
+    """On the mart the champion was validated on (the first build's): the champion's log loss is not
+    better than the Bayes oracle's, and the clairvoyant bound's is lower still; every share is of the
+    Bayes oracle's, with an interval around it."""
     from lakehouse.model_report import build_report
-    from lakehouse_ml import oracle
-    from lakehouse_ml.features import time_split
     from lakehouse_ml.oracle import render
 
-    table, context = build_report(spark)
-    assert [name.split(" ")[0] for name in table.index] == ["champion", "baseline_lr3", "baseline_prior", "oracle"]
-    assert table.loc["oracle", "share_of_oracle_roc_auc"] == 1.0
-    assert table.iloc[0]["roc_auc"] > table.loc["baseline_prior", "roc_auc"]
-    features = spark.table("ml.ml_user_item_features").where("is_label_complete").toPandas()
-    _, valid = time_split(features)
-    truth = oracle.load_truth(lakehouse.generated.rees46.oracle_file.parent)
-    # every generated pair has a truth; the hand-written bad-input rows (a few pairs) have none
-    generated = valid.merge(truth[["user_id", "product_id"]], on=["user_id", "product_id"])
-    assert len(generated) >= 0.95 * len(valid)
-    assert (oracle.oracle_probability(generated, truth, 7) > 0).all()
-    assert len(valid) == context["n_rows"]
-    assert "oracle" in render(table, **context)
+    table, context = build_report(spark, table=FIRST_RUN_FEATURES, bootstrap=50)
+    names = [name.split(" ")[0] for name in table.index]
+    assert names == ["champion", "baseline_lr3", "baseline_prior", "bayes_oracle", "clairvoyant"]
+    champion = table.index[0]
+    log_loss = table["log_loss"]
+    assert log_loss["clairvoyant"] < log_loss["bayes_oracle"] <= log_loss[champion]
+    assert table.loc["bayes_oracle", "roc_auc_share"] == 1.0
+    assert table.loc[champion, "roc_auc"] > table.loc["baseline_prior", "roc_auc"]
+    for metric in ("roc_auc", "pr_auc", "log_loss_share"):
+        assert (table[f"{metric}_low"] <= table[metric]).all() and (table[metric] <= table[f"{metric}_high"]).all()
+    run = spark.table("ml.ml_conversion_training_runs").orderBy("trained_at").toPandas().iloc[0]
+    assert context["valid_date"] == run["valid_date"] and context["n_rows"] == run["n_valid"]
+    assert table.loc[champion, "roc_auc"] == pytest.approx(run["roc_auc"])  # the same rows as training's
+    assert "bayes_oracle" in render(table, **context)
