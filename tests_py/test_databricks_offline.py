@@ -58,12 +58,32 @@ def test_no_credential_is_committed() -> None:
 
 
 def test_the_scan_recognises_credentials_and_leaves_references_alone() -> None:
+    """detect-secrets with the baseline's plugins, the project's Databricks token plugin among them."""
     token = "dapi" + "0123456789abcdef" * 2  # built here so that this file holds no token itself
     assert scan_text(f"DATABRICKS_TOKEN={token}") == [(1, "Databricks personal access token")]
-    assert scan_text("password: " + "hunter2hunter2") == [(1, "literal credential setting")]
-    assert scan_text("-----BEGIN RSA " + "PRIVATE KEY-----")
+    assert scan_text("password: " + "hunter2hunter2") == [(1, "Secret Keyword")]
+    assert scan_text("-----BEGIN RSA " + "PRIVATE KEY-----") == [(1, "Private Key")]
+    assert scan_text("aws_key = '" + "AKIA" + "IOSFODNN7EXAMPL1'", name="settings.py") == [(1, "AWS Access Key")]
     assert scan_text("      token: \"{{ env_var('DATABRICKS_TOKEN') }}\"") == []
     assert scan_text("  DATABRICKS_TOKEN: ${{ secrets.DATABRICKS_TOKEN }}") == []
+
+
+def test_a_committed_credential_fails_the_scan_and_names_its_file(tmp_path: Path) -> None:
+    """A new finding that the baseline does not hold fails, with the file and line; the clean tree passes."""
+    import shutil
+    import subprocess
+
+    repo = tmp_path / "repo"
+    (repo / "src" / "lakehouse").mkdir(parents=True)
+    shutil.copy(PROJECT / ".secrets.baseline", repo / ".secrets.baseline")
+    shutil.copy(PROJECT / "src" / "lakehouse" / "secret_plugins.py", repo / "src" / "lakehouse" / "secret_plugins.py")
+    (repo / "profiles.yml").write_text("token: \"{{ env_var('DATABRICKS_TOKEN') }}\"\n")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    assert scan(repo) == []
+    digits = "fedcba9876543210"  # pragma: allowlist secret
+    (repo / "profiles.yml").write_text("host: x\ntoken: " + "dapi" + digits * 2 + "\n")
+    assert scan(repo) == ["profiles.yml:2: looks like a Databricks personal access token"]
 
 
 def test_the_dashboard_reads_only_built_marts_through_defined_datasets() -> None:

@@ -1,78 +1,79 @@
-"""Fail on anything in the repository that looks like a committed credential.
+"""Fail on anything in the repository that looks like a committed credential: detect-secrets (Yelp's
+scanner, offline) over the files git tracks, with the plugins and filters of `.secrets.baseline`.
 
-Scans the files git tracks (or, outside a git checkout, every file under the project except caches and
-virtual environments) for token shapes (Databricks, GitHub, AWS, Slack, private keys) and for
-password/token/secret settings with a literal value. Values taken from the environment
-(`env_var(...)`, `${...}`, `$VAR`, `secrets.`) are fine.
+A finding that the baseline does not hold fails the check. Audited false positives go into the baseline
+(`detect-secrets scan --baseline .secrets.baseline`, then `detect-secrets audit .secrets.baseline`); an
+inline `# pragma: allowlist secret` marks one line. Values taken from the environment (`env_var(...)`,
+`${...}`) hold no secret and are not reported.
 """
 
 from __future__ import annotations
 
-import re
+import json
+import os
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-PATTERNS = {
-    "Databricks personal access token": re.compile(r"\bdapi[0-9a-f]{32}(-\d)?\b"),
-    "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
-    "AWS access key id": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
-    "Slack token": re.compile(r"\bxox[abpors]-[A-Za-z0-9-]{10,}\b"),
-    "private key": re.compile(r"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----"),
-    "literal credential setting": re.compile(
-        r"""(?i)\b(password|passwd|secret|token|api_key|apikey|access_key)\b["']?\s*[:=]\s*["']?"""
-        r"""(?!\s*(\{\{|\$|env_var|os\.environ|secrets\.|<|\.\.\.|null|none|""|''))([^\s"'#,]{8,})"""
-    ),
-}
-SKIP_PARTS = {".git", ".venv", "target", "logs", ".lakehouse", "__pycache__", ".ruff_cache", ".pytest_cache"}
-SKIP_SUFFIXES = {".png", ".jpg", ".whl", ".gz", ".parquet", ".db", ".jar", ".lock"}
-SKIP_FILES = {"src/lakehouse/secret_scan.py"}  # this file: its patterns describe credentials
+BASELINE = ".secrets.baseline"
+PROJECT = Path(__file__).resolve().parents[2]
 
 
-def _files(root: Path) -> list[Path]:
+def _tracked_files(root: Path) -> list[str]:
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True, text=True)
+    return [name for name in listed.stdout.split("\0") if name and (root / name).is_file()]
+
+
+def _baseline(root: Path) -> dict[str, Any]:
+    return json.loads((root / BASELINE).read_text())
+
+
+@contextmanager
+def _in(folder: Path):  # type: ignore[no-untyped-def]
+    # the baseline names its custom plugin by a path relative to the project
+    before = Path.cwd()
+    os.chdir(folder)
     try:
-        listed = subprocess.run(
-            ["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True, text=True
-        ).stdout.split("\0")
-        files = [root / name for name in listed if name]
-    except (OSError, subprocess.CalledProcessError):
-        files = [p for p in root.rglob("*") if p.is_file()]
-    return [
-        p
-        for p in files
-        if p.is_file()
-        and not SKIP_PARTS.intersection(p.relative_to(root).parts)
-        and p.suffix not in SKIP_SUFFIXES
-        and p.relative_to(root).as_posix() not in SKIP_FILES
-    ]
+        yield
+    finally:
+        os.chdir(before)
 
 
-def scan_text(text: str) -> list[tuple[int, str]]:
-    """(line number, kind) of every suspected credential in ``text``."""
-    hits = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if "secret-scan: ignore" in line:
-            continue
-        hits += [(number, kind) for kind, pattern in PATTERNS.items() if pattern.search(line)]
-    return hits
+def scan_text(text: str, root: Path = PROJECT, name: str = "snippet.yml") -> list[tuple[int, str]]:
+    """(line number, kind) of every suspected credential in ``text``, scanned as a file called ``name``
+    with the baseline's plugins and filters (the file's type steers some filters)."""
+    import tempfile
+
+    from detect_secrets import SecretsCollection
+    from detect_secrets.settings import transient_settings
+
+    config = _baseline(root)
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / name).write_text(text)
+        with _in(root), transient_settings({k: config[k] for k in ("plugins_used", "filters_used")}):
+            found = SecretsCollection(root=folder)
+            found.scan_file(name)
+    return sorted({(secret.line_number, secret.type) for _, secret in found})
 
 
-def scan(root: Path) -> list[str]:
-    """Findings as `path:line: kind`; empty when the repository is clean."""
-    findings = []
-    for path in _files(root):
-        try:
-            text = path.read_text()
-        except (UnicodeDecodeError, OSError):
-            continue
-        findings += [f"{path.relative_to(root)}:{n}: looks like a {kind}" for n, kind in scan_text(text)]
-    return findings
+def scan(root: Path = PROJECT) -> list[str]:
+    """Findings that the baseline does not hold, as `path:line: kind`; empty when the repository is clean."""
+    from detect_secrets import SecretsCollection
+    from detect_secrets.core import baseline
+    from detect_secrets.settings import transient_settings
+
+    config = _baseline(root)
+    with _in(root), transient_settings({k: config[k] for k in ("plugins_used", "filters_used")}):
+        found = SecretsCollection(root=str(root))
+        found.scan_files(*_tracked_files(root), num_processors=1)
+        new = found - baseline.load(config, BASELINE)
+    return sorted(f"{name}:{secret.line_number}: looks like a {secret.type}" for name, secret in new)
 
 
 def main() -> int:
-    from lakehouse.dbt_runner import project_dir
-
-    findings = scan(project_dir())
+    findings = scan()
     for finding in findings:
         print(f"error: {finding}")
-    print("secret scan: " + ("clean" if not findings else f"{len(findings)} finding(s)"))
+    print("secret scan (detect-secrets): " + ("clean" if not findings else f"{len(findings)} new finding(s)"))
     return 1 if findings else 0
