@@ -325,17 +325,11 @@ def test_sql_shell_runs_statements_and_reports_errors_in_one_line(spark, lakehou
     assert text.count(" row") == 3  # quit stopped the shell before `select 1`
 
 
-def _readme_queries() -> list[str]:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("### Analyst queries", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```sql\n(.*?)```", section, flags=re.S)
-
-
 def test_readme_analyst_queries_give_sensible_results(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]
-    queries = _readme_queries()
+    queries = sql_access.readme_queries((ROOT / "README.md").read_text())
     assert len(queries) >= 5
     for query in queries:
-        rows = spark.sql(query.strip().rstrip(";")).collect()
+        rows = spark.sql(query).collect()
         assert rows, query
         for row in rows:
             for value in row.asDict().values():
@@ -353,3 +347,25 @@ def test_source_freshness_passes_on_fresh_landings(spark, lakehouse, run_dbt, db
         "brz_retailrocket__events": "pass",
         "brz_catalog__products": "pass",
     }
+
+
+def test_the_endpoint_answers_16_concurrent_sessions_of_the_readme_queries(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]
+    """The short version of `lakehouse sql-load`: 16 concurrent HiveServer2 sessions run the README's
+    analyst queries for 20 s against the shared lakehouse, on an endpoint in this test session's Spark:
+    every query answered, none failed."""
+    from lakehouse.runtime import get_spark
+
+    port = _free_port()
+    server = sql_access.start_thrift_server(get_spark(), port)
+    try:
+        assert sql_access.wait_for_port("127.0.0.1", port, timeout=120)
+        queries = sql_access.readme_queries((ROOT / "README.md").read_text())
+        result = sql_access.load_test(port, queries, sessions=16, seconds=20)
+    finally:
+        server.stop()
+    print(sql_access.render_load(result, 20))
+    assert result["failed"] == 0, result["failures"]
+    assert result["sessions_answered"] == 16 and result["answered"] >= 16  # type: ignore[operator]
+    assert 0 < result["median_s"] <= result["p95_s"]  # type: ignore[operator]
+    with pytest.raises(ValueError, match="this machine only"):
+        sql_access.load_test(port, queries, host="192.0.2.1", seconds=1)

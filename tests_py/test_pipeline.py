@@ -527,10 +527,12 @@ def test_predictions_rewrite_only_the_snapshots_they_score(spark, lakehouse) -> 
     assert marks["last_write"]["operation"] == "WRITE"
     assert int(marks["last_write"]["operationMetrics"]["numOutputRows"]) == rescored["n"].sum()
     assert marks["older_scored"] not in set(rescored.index)
-    # the late view changed the features of the snapshots from two days back on: scored again; the one
-    # before kept its features and its predictions
-    assert marks["refingerprinted"] in set(rescored.index)
-    assert marks["kept"] not in set(rescored.index)
+    # the late view (two days before the newest snapshot, at 23:00) changed the features of the snapshot
+    # after it: scored again. The marked ones kept their true input (the refingerprinted one was computed
+    # again from the same days, so its fingerprint is the one its predictions were made from): not rescored
+    changed = marks["newest_before"] - dt.timedelta(days=1)
+    assert changed in set(rescored.index)
+    assert marks["kept"] not in set(rescored.index) and marks["refingerprinted"] not in set(rescored.index)
     fingerprints = "select as_of_date, max(input_fingerprint) as f from {} group by as_of_date"
     stored = spark.sql(fingerprints.format("ml.ml_user_item_feature_snapshots")).toPandas()
     scored = spark.sql(fingerprints.format("ml.ml_conversion_predictions")).toPandas()

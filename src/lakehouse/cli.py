@@ -239,6 +239,30 @@ def _cmd_sql_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sql_load(args: argparse.Namespace) -> int:
+    """A bounded load test of a running `lakehouse sql-server` on this machine: the README's queries."""
+    from lakehouse import sql_access
+    from lakehouse.dbt_runner import project_dir
+
+    queries = sql_access.readme_queries((project_dir() / "README.md").read_text())
+    try:
+        result = sql_access.load_test(
+            args.port,
+            queries,
+            sessions=args.sessions,
+            seconds=args.seconds,
+            host=args.host,
+            user=os.environ.get("LAKEHOUSE_SQL_USER", "analyst"),
+            password=os.environ.get("LAKEHOUSE_SQL_PASSWORD") or None,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{len(queries)} analyst queries from the README, round-robin")
+    print(sql_access.render_load(result, args.seconds))
+    return 1 if result["failed"] else 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     """Generate data if the landing zone is empty, build everything, generate docs, print the summary."""
     from lakehouse.dbt_runner import run_dbt
@@ -403,6 +427,14 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=10000)
     server.add_argument("--host", default="127.0.0.1", help="bind address (default: this machine only)")
     server.set_defaults(func=_cmd_sql_server)
+    load = sub.add_parser(
+        "sql-load", help="load test of a running sql-server on this machine: concurrent sessions, latency"
+    )
+    load.add_argument("--port", type=int, default=10000)
+    load.add_argument("--host", default="127.0.0.1", help="loopback only")
+    load.add_argument("--sessions", type=int, default=16)
+    load.add_argument("--seconds", type=float, default=120.0)
+    load.set_defaults(func=_cmd_sql_load)
     summ = sub.add_parser("summary", help="print tables, row counts and the model's metrics")
     summ.set_defaults(func=_cmd_summary)
     return parser

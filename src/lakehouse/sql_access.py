@@ -162,3 +162,97 @@ def wait_for_port(host: str, port: int, timeout: float = 60.0) -> bool:
                 return True
         time.sleep(0.5)
     return False
+
+
+def readme_queries(readme: str) -> list[str]:
+    """The SQL blocks of the README's "Analyst queries" section, without trailing semicolons."""
+    import re
+
+    section = readme.split("### Analyst queries", 1)[1].split("\n## ", 1)[0]
+    return [q.strip().rstrip(";") for q in re.findall(r"```sql\n(.*?)```", section, flags=re.S)]
+
+
+def load_test(
+    port: int,
+    queries: list[str],
+    sessions: int = 16,
+    seconds: float = 120.0,
+    host: str = "127.0.0.1",
+    user: str = "analyst",
+    password: str | None = None,
+) -> dict[str, object]:
+    """``sessions`` concurrent HiveServer2 sessions (PyHive, the protocol JDBC and ODBC clients speak) run
+    ``queries`` round-robin against the endpoint on ``host``:``port`` until ``seconds`` have passed; each
+    session finishes the query it is in. Loopback only: it refuses any other host. Returns the count of
+    queries answered and failed, the failures' first lines, and latency percentiles in seconds."""
+    import statistics
+    import threading
+    import time
+
+    from pyhive import hive
+
+    if host not in LOOPBACK_HOSTS:
+        raise ValueError(f"the load test sends traffic to this machine only, not to {host}")
+    deadline = time.monotonic() + seconds
+    latencies: list[float] = []
+    failures: list[str] = []
+    per_session = [0] * sessions
+    lock = threading.Lock()
+
+    def session(index: int) -> None:
+        try:
+            connection = hive.connect(
+                host=host, port=port, username=user, password=password, auth="CUSTOM" if password else "NONE"
+            )
+        except Exception as exc:  # a refused sign-in or a full server: reported, not raised
+            with lock:
+                failures.append(f"session {index}: connect: {str(exc).splitlines()[0][:200]}")
+            return
+        cursor = connection.cursor()
+        turn = index  # sessions start at different queries
+        try:
+            while time.monotonic() < deadline:
+                query = queries[turn % len(queries)]
+                turn += 1
+                started = time.perf_counter()
+                try:
+                    cursor.execute(query)
+                    cursor.fetchall()
+                except Exception as exc:
+                    with lock:
+                        failures.append(f"session {index}: {str(exc).splitlines()[0][:200]}")
+                    continue
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+                    per_session[index] += 1
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=session, args=(i,), daemon=True) for i in range(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        # a query still running at the deadline gets a bounded grace; a session stuck past it is a failure
+        thread.join(timeout=max(0.0, deadline - time.monotonic()) + 300)
+    stuck = sum(thread.is_alive() for thread in threads)
+    failures += [f"{stuck} session(s) still waiting 300 s after the deadline"] if stuck else []
+    ordered = sorted(latencies)
+    return {
+        "sessions": sessions,
+        "answered": len(latencies),
+        "failed": len(failures),
+        "failures": failures[:10],
+        "sessions_answered": sum(1 for n in per_session if n),
+        "median_s": statistics.median(ordered) if ordered else float("nan"),
+        "p95_s": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else float("nan"),
+    }
+
+
+def render_load(result: dict[str, object], seconds: float) -> str:
+    lines = [
+        f"{result['sessions']} sessions for {seconds:.0f} s: {result['answered']:,} queries answered, "
+        f"{result['failed']} failed; latency median {result['median_s']:.2f} s, 95th percentile "
+        f"{result['p95_s']:.2f} s",
+        *[f"  failure: {f}" for f in result["failures"]],  # type: ignore[attr-defined]
+    ]
+    return "\n".join(lines)
