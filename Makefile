@@ -65,7 +65,7 @@ browser:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint models tests analyses snapshots --disable-progress-bar
+	$(BIN)/sqlfluff lint models tests analyses snapshots --disable-progress-bar --processes 0
 
 # the 15 slowest tests are printed on every run, so that a slow one stays visible
 PYTEST_ARGS ?= --durations=15

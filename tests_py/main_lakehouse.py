@@ -28,8 +28,10 @@ import pandas as pd
 
 from lakehouse.generate import REES46_COLUMNS, GeneratorConfig, GeneratorResult, write_landing
 
+# four weeks: with the purged split (a 7-day embargo) the first build still trains on a week of web
+# snapshots before its validation snapshot
 SAMPLE = GeneratorConfig(
-    events=20_000, days=21, start_date=dt.date(2019, 10, 1), app_start_date=dt.date(2015, 8, 3), seed=7
+    events=20_000, days=28, start_date=dt.date(2019, 10, 1), app_start_date=dt.date(2015, 8, 3), seed=7
 )
 # The app's events exactly as the public RetailRocket events.csv has them (epoch milliseconds, a purchase
 # without an add-to-cart, 2015), with one row per defect class, CRLF line ends and a last line cut off.

@@ -82,6 +82,13 @@ def test_oracle_is_written_outside_the_landing_zone(tmp_path: Path) -> None:
         assert truth["session_index"].nunique() == result.sessions
         days = pq.read_table(result.oracle_file.with_name(f"{result.source}_day_weights.parquet")).to_pandas()
         assert days["weight"].sum() == pytest.approx(1.0) and len(days) == cfg.days
+        rates = pq.read_table(result.oracle_file.with_name(f"{result.source}_pair_rates.parquet")).to_pandas()
+        assert not rates.duplicated(["user_id", "product_id"]).any()
+        visited = truth[["user_id", "product_id"]].drop_duplicates()
+        assert len(rates) == len(visited) and (rates["browses_expected"] > 0).all()
+        assert rates[["revisit_purchase_prob", "browse_purchase_prob"]].stack().between(0, 0.95).all()
+        # a revisit is likelier to buy than a browse of the same pair
+        assert (rates["revisit_purchase_prob"] >= rates["browse_purchase_prob"]).all()
         # (a session of the last day may run past its midnight)
         first, last = pd.Timestamp(days["day"].min()), pd.Timestamp(days["day"].max()) + pd.Timedelta(days=2)
         assert truth["first_event_at"].between(first, last).all()

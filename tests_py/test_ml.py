@@ -157,14 +157,14 @@ def test_training_on_compact_keys_is_the_run_on_python_objects(tmp_path: Path) -
     assert frame["user_id"].dtype == object  # the caller's frame is not changed
 
 
-def test_references_condition_on_what_happened_before_the_snapshot(tmp_path: Path) -> None:
-    """The Bayes oracle and the clairvoyant bound on hand-written visits, against the closed form.
+def test_references_follow_the_generators_rates_and_its_visits(tmp_path: Path) -> None:
+    """The Bayes oracle and the clairvoyant bound on hand-written truth, against the closed forms.
 
-    Ten days of equal weight, snapshot on day 4 (2019-10-04), a 2-day horizon: a session not begun by
-    the snapshot falls in the window with probability r = 2/7. Pair (1, 9): a visit of a session that
-    began before midnight but had not reached the item (in the window for sure, p 0.5), and a later
-    session on 10-06 with two visits (p 0.2 and 0.1; outside the window, which the clairvoyant knows).
-    Pair (1, 8): a visit before the snapshot only. Pair (2, 9): none made by the generator."""
+    Ten days of equal weight, snapshot 2019-10-04, a 2-day horizon: the window holds 0.2 of the period.
+    Pair (1, 9) expects 5 revisits at p 0.1 and 10 browses at p 0.02 of its user's 100 visits over the
+    period, in sessions of geometric length. Its visits: one on 10-04 (p 0.5, in the window), one on 10-07 (outside)
+    and one on 10-02 (before the snapshot): clairvoyant 0.5. Pair (1, 8) has no visit in the window and
+    no rate; pair (2, 9) is none the generator made."""
     import datetime as dt
 
     import pyarrow as pa
@@ -173,25 +173,40 @@ def test_references_condition_on_what_happened_before_the_snapshot(tmp_path: Pat
     from lakehouse_ml.oracle import comparison_table, load_truth, reference_probabilities
 
     at = pd.to_datetime
-    visits = pa.table(
-        {
-            "source_system": ["rees46"] * 5,
-            "user_id": [1, 1, 1, 1, 1],
-            "product_id": [7, 9, 9, 9, 8],
-            "session_index": [10, 10, 11, 11, 12],
-            "first_event_at": at(
-                ["2019-10-03 23:50", "2019-10-04 00:05", "2019-10-06 12:00", "2019-10-06 12:01", "2019-10-02 08:00"]
-            ),
-            "purchase_prob": [0.3, 0.5, 0.2, 0.1, 0.4],
-        }
+    pq.write_table(
+        pa.table(
+            {
+                "source_system": ["rees46"] * 3,
+                "user_id": [1, 1, 1],
+                "product_id": [9, 9, 9],
+                "session_index": [10, 11, 12],
+                "first_event_at": at(["2019-10-04 00:05", "2019-10-07 12:00", "2019-10-02 08:00"]),
+                "purchase_prob": [0.5, 0.2, 0.4],
+            }
+        ),
+        tmp_path / "rees46_visit_truth.parquet",
     )
-    pq.write_table(visits, tmp_path / "rees46_visit_truth.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "source_system": ["rees46"],
+                "user_id": [1],
+                "product_id": [9],
+                "user_visits_expected": [100.0],
+                "session_break_prob": [0.5],
+                "revisits_expected": [5.0],
+                "revisit_purchase_prob": [0.1],
+                "browses_expected": [10.0],
+                "browse_purchase_prob": [0.02],
+            }
+        ),
+        tmp_path / "rees46_pair_rates.parquet",
+    )
     days = pd.date_range("2019-10-01", periods=10)
     pq.write_table(
         pa.table({"source_system": ["rees46"] * 10, "day": days.date, "weight": np.full(10, 0.1)}),
         tmp_path / "rees46_day_weights.parquet",
     )
-    truth, weights = load_truth(tmp_path)
     pairs = pd.DataFrame(
         {
             "as_of_date": [dt.date(2019, 10, 4)] * 3,
@@ -199,9 +214,14 @@ def test_references_condition_on_what_happened_before_the_snapshot(tmp_path: Pat
             "product_id": ["rees46:9", "rees46:8", "rees46:9"],
         }
     )
-    refs = reference_probabilities(pairs, truth, weights, horizon_days=2)
-    r = 2 / 7
-    assert refs["bayes"] == pytest.approx([1 - 0.5 * (1 - r * (1 - 0.8 * 0.9)), 0.0, 0.0])
+    refs = reference_probabilities(pairs, load_truth(tmp_path), horizon_days=2)
+    # one of the user's visits is no purchase of the pair with x; sessions of geometric length (b 0.5),
+    # 100 * 0.5 of them over the period, 0.2 of those in the window
+    x = 1 - (5 * 0.1 + 10 * 0.02) / 100
+    no_purchase_in_session = 0.5 * x / (1 - 0.5 * x)
+    assert refs["bayes"] == pytest.approx([1 - np.exp(-100 * 0.5 * 0.2 * (1 - no_purchase_in_session)), 0.0, 0.0])
+    # about the expected purchases in the window when they are few: 0.2 * (0.5 + 0.2)
+    assert refs["bayes"][0] == pytest.approx(0.2 * 0.7, rel=0.15)
     assert refs["clairvoyant"] == pytest.approx([0.5, 0.0, 0.0])
     y = np.array([1, 0, 0])
     table = comparison_table(y, {"model": np.array([0.9, 0.1, 0.2]), "bayes_oracle": refs["bayes"]}, bootstrap=20)

@@ -1,25 +1,25 @@
 """How far the model is from the best possible: two references computed from the generator's own world.
 
-On generated data the generator knows every visit (a session-item slot) of every (user, product) pair:
-its session, when its first event happened and its purchase probability; and the weights by which each
-session's day was drawn. Sessions' days are independent draws, a visit buys independently with its
-probability, and a pair converts at snapshot T when one of its visits buys within [T, T + horizon).
+The generator draws a fixed number of visits (session-item slots): each goes to a user by activity and
+to a product from the user's consideration set or by popularity, its session's day by the day weights,
+and it buys with a probability of its pair and kind. For every (user, product) pair that had a visit it
+records the process' own parameters: the visits of each kind the pair expects over the period and each
+kind's purchase probability; and every visit that happened (its first event's time, its probability).
 
-* **Bayes oracle**: knows the generator's parameters (every visit and its purchase probability, the
-  day weights) and what is observable before T (which of the pair's visits happened, and which sessions
-  had begun). A visit of a session that began before T but that had not yet happened (a session running
-  past midnight) comes within the window; a session that had not begun falls on a day >= T drawn with
-  the day weights, so in the window with probability r = w[T, T + h) / w[T, end]. Then
-      P(convert) = 1 - prod_pending (1 - p_v) * prod_sessions (1 - r * (1 - prod_visits (1 - p_v))),
-  exact for this process: no Monte Carlo is needed. No leakage-free model can do better in expectation
-  (it knows a superset of what any model can observe).
+* **Bayes oracle**: knows those parameters. Given them the visits are independent draws, so what happened
+  before the snapshot adds nothing. A user's visits come in sessions (a new one after each visit with
+  probability b, so of geometric length), each on a day drawn by the day weights; a session's visit is
+  the pair's of a kind with the kind's share of the user's visits (pi) and buys with its probability.
+  With S = the user's expected visits * b sessions over the period, W the day weights' share of the
+  window [T, T + h) and x = 1 - sum_kind pi * p the chance that one visit is no purchase of the pair:
+      P(convert) = 1 - exp(-S * W * (1 - E[x^L])),   E[x^L] = b * x / (1 - (1 - b) * x),
+  sessions in the window being Poisson. No model that sees only the past can beat it in expectation.
 * **Clairvoyant bound**: also knows which visits fall inside the window; only the purchase draws are
   unknown: P = 1 - prod_{visits in window} (1 - p_v). The irreducible part.
 
-The label is counted on the purchase event's date; a visit whose purchase comes after midnight of its
-first event's day is counted by its first event's day here (rare: sessions last minutes). Pairs and
-purchases the generator did not make (hand-written rows) have probability 0. Only the model report reads
-these files; no model does.
+The label is counted on the purchase event's date; a visit is placed on its first event's day (a
+purchase after midnight of it is rare: sessions last minutes). Pairs the generator did not make
+(hand-written rows) have probability 0. Only the model report reads these files; no model does.
 """
 
 from __future__ import annotations
@@ -43,60 +43,58 @@ def _namespaced(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def load_truth(oracle_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every source's visit truth (keys namespaced like the Silver keys, `<source>:<id>`, with each visit's
-    session start) and day weights."""
-    visits, days = [], []
+def load_truth(oracle_dir: Path) -> dict[str, pd.DataFrame]:
+    """Every source's truth, keys namespaced like the Silver keys (`<source>:<id>`): ``visits``,
+    ``rates`` (per pair) and ``days`` (the day weights)."""
+    parts: dict[str, list[pd.DataFrame]] = {"visits": [], "rates": [], "days": []}
     for path in sorted(Path(oracle_dir).glob("*_visit_truth.parquet")):
-        visits.append(_namespaced(pd.read_parquet(path)))
-        days.append(pd.read_parquet(path.with_name(path.name.replace("_visit_truth", "_day_weights"))))
-    if not visits:
+        parts["visits"].append(_namespaced(pd.read_parquet(path)))
+        parts["rates"].append(
+            _namespaced(pd.read_parquet(path.with_name(path.name.replace("visit_truth", "pair_rates"))))
+        )
+        parts["days"].append(pd.read_parquet(path.with_name(path.name.replace("visit_truth", "day_weights"))))
+    if not parts["visits"]:
         raise FileNotFoundError(f"no generator truth (*_visit_truth.parquet) in {oracle_dir}")
-    truth = pd.concat(visits, ignore_index=True)
-    truth["first_event_at"] = pd.to_datetime(truth["first_event_at"])
-    truth["session_start"] = truth.groupby(["source_system", "session_index"])["first_event_at"].transform("min")
-    weights = pd.concat(days, ignore_index=True)
-    weights["day"] = pd.to_datetime(weights["day"])
-    return truth, weights
+    truth = {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
+    truth["visits"]["first_event_at"] = pd.to_datetime(truth["visits"]["first_event_at"])
+    truth["days"]["day"] = pd.to_datetime(truth["days"]["day"])
+    return truth
 
 
 def reference_probabilities(
-    pairs: pd.DataFrame, truth: pd.DataFrame, day_weights: pd.DataFrame, horizon_days: int
+    pairs: pd.DataFrame, truth: dict[str, pd.DataFrame], horizon_days: int
 ) -> dict[str, np.ndarray]:
     """The Bayes oracle's and the clairvoyant bound's probability that each (as_of_date, user_id,
     product_id) row of ``pairs`` converts within ``horizon_days`` (see the module docstring)."""
     keys = pairs[["as_of_date", "user_id", "product_id"]].reset_index(drop=True).copy()
     keys["as_of_date"] = pd.to_datetime(keys["as_of_date"])
     keys["row"] = np.arange(len(keys))
-    log_none = {"bayes": np.zeros(len(keys)), "clairvoyant": np.zeros(len(keys))}
+    bayes = np.zeros(len(keys))
+    log_none = np.zeros(len(keys))
     horizon = pd.Timedelta(days=horizon_days)
+    days = truth["days"]
     for as_of, rows in keys.groupby("as_of_date"):
-        visits = truth.merge(rows, on=["user_id", "product_id"])
-        visits = visits[visits["first_event_at"] >= as_of]
-        if visits.empty:
-            continue
-        in_window = visits["first_event_at"] < as_of + horizon
-        # clairvoyant: the visits that fall in the window buy with their probabilities
-        clair = np.log1p(-visits["purchase_prob"].where(in_window, 0.0).clip(upper=1 - 1e-12))
-        np.add.at(log_none["clairvoyant"], visits["row"].to_numpy(), clair.to_numpy())
-        # Bayes: a visit of a session already begun is in the window for sure; a session not begun is
-        # in it with the day weights' probability r (per source), all its visits together
-        log_no_buy = np.log1p(-visits["purchase_prob"].clip(upper=1 - 1e-12))
-        begun = visits["session_start"] < as_of
-        np.add.at(log_none["bayes"], visits.loc[begun, "row"].to_numpy(), log_no_buy[begun].to_numpy())
-        later = visits[~begun].assign(log_no_buy=log_no_buy[~begun])
-        per_session = later.groupby(["row", "source_system", "session_index"], as_index=False)["log_no_buy"].sum()
-        r = {}
-        for source, weights in day_weights.groupby("source_system"):
-            after = weights.loc[weights["day"] >= as_of, "weight"].sum()
-            inside = weights.loc[(weights["day"] >= as_of) & (weights["day"] < as_of + horizon), "weight"].sum()
-            r[source] = inside / after if after > 0 else 0.0
-        session_buys = 1.0 - np.exp(per_session["log_no_buy"].to_numpy())
-        reach = per_session["source_system"].map(r).fillna(0.0).to_numpy()
-        np.add.at(
-            log_none["bayes"], per_session["row"].to_numpy(), np.log1p(-np.minimum(reach * session_buys, 1 - 1e-12))
+        in_window = (days["day"] >= as_of) & (days["day"] < as_of + horizon)
+        share = days[in_window].groupby("source_system")["weight"].sum()
+        rated = truth["rates"].merge(rows, on=["user_id", "product_id"])
+        visits = rated["user_visits_expected"]
+        b = rated["session_break_prob"]
+        x = (
+            1.0
+            - (
+                rated["revisits_expected"] * rated["revisit_purchase_prob"]
+                + rated["browses_expected"] * rated["browse_purchase_prob"]
+            )
+            / visits
         )
-    return {name: 1.0 - np.exp(values) for name, values in log_none.items()}
+        none_in_session = b * x / (1.0 - (1.0 - b) * x)
+        sessions_in_window = visits * b * rated["source_system"].map(share).fillna(0.0)
+        bayes[rated["row"].to_numpy()] = 1.0 - np.exp(-(sessions_in_window * (1.0 - none_in_session)).to_numpy())
+        visits = truth["visits"].merge(rows, on=["user_id", "product_id"])
+        visits = visits[(visits["first_event_at"] >= as_of) & (visits["first_event_at"] < as_of + horizon)]
+        no_buy = np.log1p(-visits["purchase_prob"].clip(upper=1 - 1e-12)).to_numpy()
+        np.add.at(log_none, visits["row"].to_numpy(), no_buy)
+    return {"bayes": bayes, "clairvoyant": 1.0 - np.exp(log_none)}
 
 
 def comparison_table(

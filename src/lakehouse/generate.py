@@ -265,9 +265,39 @@ class Simulation:
     oracle: dict[str, np.ndarray]
     # per day of the period: the weight by which each session's day was drawn
     day_weights: dict[str, np.ndarray]
+    # per (user, product) pair with a visit: expected visits of each kind and their purchase probabilities
+    pair_rates: dict[str, np.ndarray]
     catalogue: dict[str, np.ndarray]  # per product, including its price and brand changes
     users: int
     sessions: int
+
+
+REVISIT_SHARE = 0.55  # the share of visits that revisit the user's consideration set
+SESSION_BREAK_PROB = 1 / 2.8  # a user's next visit starts a new session: sessions of 2.8 visits on average
+
+
+def _consideration_sets(
+    consider_size: np.ndarray, favourite: np.ndarray, cat: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every user's consideration set: the product of each (user, k) slot of it, k < the set's size, as
+    one flat array, and the index of each user's first entry in it. A deterministic product per
+    (user, k): popular products, biased to the user's favourite category."""
+    n_users, n_products = consider_size.size, cat["product_id"].size
+    first_pick = np.cumsum(consider_size) - consider_size
+    users = np.repeat(np.arange(n_users), consider_size).astype(np.int64)
+    k = np.arange(users.size) - np.repeat(first_pick, consider_size)
+    key = users * 7919 + k * 104729
+    pair_rng_u = (np.sin(key.astype(np.float64)) * 43758.5453) % 1.0
+    cum_pop = np.cumsum(cat["popularity"])
+    products = np.minimum(np.searchsorted(cum_pop, (pair_rng_u * 7.31) % 1.0), n_products - 1)
+    in_fav = pair_rng_u < 0.6
+    for c in range(len(CATEGORY_CODES)):
+        members = np.flatnonzero(cat["category"] == c)
+        if len(members) == 0:
+            continue
+        sel = in_fav & (favourite[users] == c)
+        products[sel] = members[((pair_rng_u[sel] * 13.7) % 1.0 * len(members)).astype(np.int64)]
+    return first_pick, products
 
 
 def generate_events(cfg: GeneratorConfig) -> Simulation:
@@ -291,40 +321,32 @@ def generate_events(cfg: GeneratorConfig) -> Simulation:
 
     # consideration sets: every user revisits a few products; the rest of the slots browse by popularity
     consider_size = 1 + rng.poisson(2.0, size=n_users)
-    revisit = rng.random(n_slots) < 0.55
+    revisit = rng.random(n_slots) < REVISIT_SHARE
     pick = (rng.random(n_slots) * consider_size[slot_user]).astype(np.int64)
-    # a deterministic per-(user, k) product: popular products, biased to the user's favourite category
-    fav_products = {c: np.flatnonzero(cat["category"] == c) for c in range(len(CATEGORY_CODES))}
-    key = slot_user.astype(np.int64) * 7919 + pick * 104729
-    pair_rng_u = (np.sin(key.astype(np.float64)) * 43758.5453) % 1.0
-    in_fav = pair_rng_u < 0.6
     browse_product = rng.choice(n_products, size=n_slots, p=cat["popularity"])
-    cum_pop = np.cumsum(cat["popularity"])
-    consider_product = np.minimum(np.searchsorted(cum_pop, (pair_rng_u * 7.31) % 1.0), n_products - 1)
-    for c, members in fav_products.items():
-        if len(members) == 0:
-            continue
-        sel = revisit & in_fav & (favourite[slot_user] == c)
-        idx = ((pair_rng_u[sel] * 13.7) % 1.0 * len(members)).astype(np.int64)
-        consider_product[sel] = members[idx]
-    slot_product = np.where(revisit, consider_product, browse_product)
+    first_pick, considered = _consideration_sets(consider_size, favourite, cat)
+    slot_product = np.where(revisit, considered[first_pick[slot_user] + pick], browse_product)
 
     # pair intent q: user intent, consideration, favourite category, price sensitivity
-    affinity = (cat["category"][slot_product] == favourite[slot_user]).astype(float)
-    log_price = np.log(cat["price"][slot_product])
-    pair_noise = ((np.cos((slot_user * 31 + slot_product * 17).astype(np.float64)) * 9631.17) % 1.0) - 0.5
-    logit_q = (
-        -3.2
-        + 5.0 * intent[slot_user]
-        + 1.3 * revisit
-        + 0.8 * affinity
-        - price_sens[slot_user] * (log_price - 4.5)
-        + 1.2 * pair_noise
-    )
-    q = _sigmoid(logit_q)
+    def intent_q(users: np.ndarray, products: np.ndarray, revisits: np.ndarray) -> np.ndarray:
+        affinity = (cat["category"][products] == favourite[users]).astype(float)
+        log_price = np.log(cat["price"][products])
+        pair_noise = ((np.cos((users * 31 + products * 17).astype(np.float64)) * 9631.17) % 1.0) - 0.5
+        logit_q = (
+            -3.2
+            + 5.0 * intent[users]
+            + 1.3 * revisits
+            + 0.8 * affinity
+            - price_sens[users] * (log_price - 4.5)
+            + 1.2 * pair_noise
+        )
+        return _sigmoid(logit_q)
+
+    q = intent_q(slot_user, slot_product, revisit)
 
     # calibrate per-slot probabilities so that rates match the REES46 figures
-    p_purchase = np.clip(q * (cfg.purchase_rate * cfg.events / n_slots) / q.mean(), 0, 0.95)
+    scale = (cfg.purchase_rate * cfg.events / n_slots) / q.mean()
+    p_purchase = np.clip(q * scale, 0, 0.95)
     p_cart = np.clip(q * (cfg.cart_rate * cfg.events / n_slots) / q.mean(), 0, 0.95)
     bought = rng.random(n_slots) < p_purchase
     no_cart = bought & (rng.random(n_slots) < cfg.no_cart_purchase_share)
@@ -336,7 +358,7 @@ def generate_events(cfg: GeneratorConfig) -> Simulation:
     order = np.argsort(slot_user, kind="stable")
     slot_user, slot_product = slot_user[order], slot_product[order]
     bought, carted, removed, n_views = bought[order], carted[order], removed[order], n_views[order]
-    sess_break = rng.random(n_slots) < 1 / 2.8
+    sess_break = rng.random(n_slots) < SESSION_BREAK_PROB
     sess_break[0] = True
     sess_break[1:] |= slot_user[1:] != slot_user[:-1]
     slot_session = np.cumsum(sess_break) - 1
@@ -389,6 +411,29 @@ def generate_events(cfg: GeneratorConfig) -> Simulation:
     # the truth behind the purchases, per visit: which session it belongs to (a session's visits share its
     # day), when its first event happened and its purchase probability
     first_event = np.cumsum(n_ev) - n_ev
+    # and per pair that has a visit, the process' own parameters: how many visits of each kind (a revisit
+    # from the consideration set, a browse by popularity) it expects over the period, and the purchase
+    # probability of each kind
+    pair_key = slot_user.astype(np.int64) * n_products + slot_product
+    pairs = np.unique(pair_key)
+    pair_user, pair_product = pairs // n_products, pairs % n_products
+    user_share = activity / activity.sum()
+    member_keys = np.repeat(np.arange(n_users), consider_size).astype(np.int64) * n_products + considered
+    member_pairs, member_count = np.unique(member_keys, return_counts=True)
+    slot_in_set = np.zeros(pairs.size)
+    found = np.searchsorted(member_pairs, pairs)
+    hit = (found < member_pairs.size) & (member_pairs[np.minimum(found, member_pairs.size - 1)] == pairs)
+    slot_in_set[hit] = member_count[found[hit]] / consider_size[pair_user[hit]]
+    rates = {
+        "user_id": user_ids[pair_user],
+        "product_id": cat["product_id"][pair_product],
+        "user_visits_expected": n_slots * user_share[pair_user],
+        "session_break_prob": np.full(pairs.size, SESSION_BREAK_PROB),
+        "revisits_expected": n_slots * user_share[pair_user] * REVISIT_SHARE * slot_in_set,
+        "revisit_purchase_prob": np.clip(intent_q(pair_user, pair_product, np.ones(pairs.size)) * scale, 0, 0.95),
+        "browses_expected": n_slots * user_share[pair_user] * (1 - REVISIT_SHARE) * cat["popularity"][pair_product],
+        "browse_purchase_prob": np.clip(intent_q(pair_user, pair_product, np.zeros(pairs.size)) * scale, 0, 0.95),
+    }
     oracle = {
         "user_id": user_ids[slot_user],
         "product_id": cat["product_id"][slot_product],
@@ -400,7 +445,7 @@ def generate_events(cfg: GeneratorConfig) -> Simulation:
         "day": np.array([cfg.start_date + dt.timedelta(d) for d in range(cfg.days)], dtype="datetime64[D]"),
         "weight": day_p / day_p.sum(),
     }
-    return Simulation(events, oracle, day_weights, cat, n_users, n_sessions)
+    return Simulation(events, oracle, day_weights, rates, cat, n_users, n_sessions)
 
 
 def inject_row_defects(
@@ -630,13 +675,25 @@ def _source_result(
     )
 
 
-def write_truth(oracle_dir: Path, source: str, sim: Simulation, visits: dict[str, np.ndarray] | None = None) -> Path:
-    """The source's visit truth (``<source>_visit_truth.parquet``, ids as delivered) and the weights its
-    session days were drawn with (``<source>_day_weights.parquet``); the references of the model report
-    are computed from them (lakehouse_ml.oracle). Returns the visit truth's path."""
+def write_truth(
+    oracle_dir: Path,
+    source: str,
+    sim: Simulation,
+    visits: dict[str, np.ndarray] | None = None,
+    rates: dict[str, np.ndarray] | None = None,
+) -> Path:
+    """The source's visit truth (``<source>_visit_truth.parquet``, ids as delivered), its pairs' rates
+    (``<source>_pair_rates.parquet``) and the weights its session days were drawn with
+    (``<source>_day_weights.parquet``); the references of the model report are computed from them
+    (lakehouse_ml.oracle). Returns the visit truth's path."""
     visits = visits or sim.oracle
+    rates = rates or sim.pair_rates
     path = oracle_dir / f"{source}_visit_truth.parquet"
     pq.write_table(pa.table({"source_system": [source] * visits["user_id"].size, **visits}), path)
+    pq.write_table(
+        pa.table({"source_system": [source] * rates["user_id"].size, **rates}),
+        oracle_dir / f"{source}_pair_rates.parquet",
+    )
     pq.write_table(
         pa.table({"source_system": [source] * sim.day_weights["day"].size, **sim.day_weights}),
         oracle_dir / f"{source}_day_weights.parquet",
@@ -766,6 +823,11 @@ def _write_retailrocket(cfg: GeneratorConfig, landing: Path, oracle_dir: Path, p
             **sim.oracle,
             "user_id": visitor_of[np.searchsorted(users, sim.oracle["user_id"])],
             "product_id": to_item(sim.oracle["product_id"]),
+        },
+        {
+            **sim.pair_rates,
+            "user_id": visitor_of[np.searchsorted(users, sim.pair_rates["user_id"])],
+            "product_id": to_item(sim.pair_rates["product_id"]),
         },
     )
     result.reference_files = [properties, tree]

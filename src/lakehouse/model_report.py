@@ -36,8 +36,7 @@ def build_report(  # type: ignore[no-untyped-def]
     version = registry.champion_version(model_name)
     if version is None:
         raise RuntimeError(f"model {model_name!r} has no champion yet: run `dbt build` first")
-    truth, day_weights = oracle.load_truth(lakehouse_paths().oracle)
-    references = oracle.reference_probabilities(valid, truth, day_weights, horizon)
+    references = oracle.reference_probabilities(valid, oracle.load_truth(lakehouse_paths().oracle), horizon)
     scores = {
         f"champion v{version}": registry.score_with_version(model_name, version, feature_matrix(valid)),
         "baseline_lr3": three_feature_baseline(train, valid),
