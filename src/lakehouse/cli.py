@@ -319,7 +319,7 @@ def _cmd_bench_ml(args: argparse.Namespace) -> int:
 def _cmd_model_report(args: argparse.Namespace) -> int:
     from lakehouse import model_report
 
-    return model_report.main(args.model_name)
+    return model_report.main(args.model_name, args.bootstrap)
 
 
 def _cmd_check_bundle(args: argparse.Namespace) -> int:
@@ -403,9 +403,12 @@ def build_parser() -> argparse.ArgumentParser:
     fp.set_defaults(func=_cmd_fingerprints)
     report = sub.add_parser(
         "model-report",
-        help="champion vs both baselines vs the Bayes oracle and the clairvoyant bound, with 95% intervals",
+        help="champion vs both baselines vs the Bayes oracle and the clairvoyant bound, with 95%% intervals",
     )
     report.add_argument("--model-name", default="ecommerce_conversion")
+    report.add_argument(
+        "--bootstrap", type=int, default=200, help="resamples of the validation rows for the 95%% intervals"
+    )
     report.set_defaults(func=_cmd_model_report)
     bundle = sub.add_parser("check-bundle", help="offline checks of the Databricks bundle")
     bundle.add_argument(

@@ -50,10 +50,10 @@ def build_report(  # type: ignore[no-untyped-def]
     return comparison, context
 
 
-def main(model_name: str = DEFAULT_MODEL) -> int:
+def main(model_name: str = DEFAULT_MODEL, bootstrap: int = 200) -> int:
     from lakehouse.runtime import get_spark
     from lakehouse_ml.oracle import render
 
-    table, context = build_report(get_spark(), model_name)
+    table, context = build_report(get_spark(), model_name, bootstrap=bootstrap)
     print(render(table, **context))
     return 0
