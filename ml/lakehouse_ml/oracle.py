@@ -9,8 +9,9 @@ kind's purchase probability; and every visit that happened (its first event's ti
 * **Bayes oracle**: knows those parameters and treats the visits as independent draws given them, so
   what happened before the snapshot adds nothing. (Not quite: the generator fixes each user's number of
   visits, so a user seen in the past has fewer left; on generated data this oracle predicts about 13%
-  more purchases than happen. Conditioning on the past is the next step.) A user's visits come in sessions (a new one after each visit with
-  probability b, so of geometric length), each on a day drawn by the day weights; a session's visit is
+  more purchases than happen. Conditioning on the past is the next step.) A user's visits come in
+  sessions (a new one after each visit with probability b, so of geometric length), each on a day drawn
+  by the day weights; a session's visit is
   the pair's of a kind with the kind's share of the user's visits (pi) and buys with its probability.
   With S = the user's expected visits * b sessions over the period, W the day weights' share of the
   window [T, T + h) and x = 1 - sum_kind pi * p the chance that one visit is no purchase of the pair:
