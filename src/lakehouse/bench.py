@@ -104,9 +104,9 @@ def run_ml_benchmark(min_pairs: int, model_name: str = "ecommerce_conversion", t
     if n_pairs < min_pairs:
         lines.append(f"warning: fewer than {min_pairs:,} labelled pairs; generate more events for this benchmark")
     if train:
-        from lakehouse.model_report import _label_horizon_days
+        from lakehouse.model_report import label_horizon_days
 
-        training, valid = time_split(frame, embargo_days=_label_horizon_days())
+        training, valid = time_split(frame, embargo_days=label_horizon_days())
         started = time.perf_counter()
         result = train_model(training, valid)
         train_s = time.perf_counter() - started

@@ -9,7 +9,8 @@ DEFAULT_MODEL = "ecommerce_conversion"
 FEATURE_TABLE = "ml.ml_user_item_features"
 
 
-def _label_horizon_days() -> int:
+def label_horizon_days() -> int:
+    """The project's var `label_horizon_days`: the purged split's embargo, as training uses it."""
     import yaml
 
     from lakehouse.dbt_runner import project_dir
@@ -28,7 +29,7 @@ def build_report(  # type: ignore[no-untyped-def]
     from lakehouse_ml.features import KEY_COLUMNS, LABEL, feature_matrix, time_split
     from lakehouse_ml.train import prior_baseline, three_feature_baseline
 
-    horizon = _label_horizon_days()
+    horizon = label_horizon_days()
     features = spark.table(table).where("is_label_complete").toPandas()
     features = features.sort_values(KEY_COLUMNS, kind="stable").reset_index(drop=True)
     train, valid = time_split(features, embargo_days=horizon)
