@@ -54,9 +54,13 @@ def _beeline(port: int, user: str, password: str, statement: str) -> subprocess.
     )
 
 
-def test_sql_server_command_serves_a_jdbc_client_and_stops_on_sigterm(tmp_path: Path) -> None:
-    """`lakehouse sql-server` as a user runs it (its own process and lakehouse home), queried by beeline:
-    the right password reads gold; a wrong one is refused; files, writes and reflection are refused."""
+def test_sql_server_serves_jdbc_and_16_concurrent_sessions_and_stops_on_sigterm(tmp_path: Path) -> None:
+    """`lakehouse sql-server` as a user runs it (its own process and lakehouse home: the test session's JVM
+    holds the shared lakehouse's embedded metastore), with a password. beeline: the right password reads
+    gold; a wrong one or another user is refused; files, writes and reflection are refused. Then the short
+    version of `lakehouse sql-load` on the same server: 16 concurrent HiveServer2 sessions of analyst-shaped
+    queries (filter, aggregate, join, order, limit) for 15 s, every query answered after the refusals.
+    SIGTERM stops it cleanly."""
     import os
     import signal
     import sys
@@ -67,49 +71,67 @@ def test_sql_server_command_serves_a_jdbc_client_and_stops_on_sigterm(tmp_path: 
     private_file = tmp_path / "private.txt"
     private_file.write_text("not-for-analysts\n")
     lakehouse = str(Path(sys.executable).parent / "lakehouse")
-    setup = "create schema gold; create table gold.kpis using delta as select 21 as days, 7 as orders;"
+    setup = (
+        "create schema gold; create table gold.kpis using delta as select 21 as days, 7 as orders;"
+        " create table gold.daily using delta as select id % 7 as day, id as orders, id % 3 as source"
+        " from range(1000); create table gold.sources using delta as select id as source,"
+        " concat('source ', id) as name from range(3);"
+    )
     made = subprocess.run([lakehouse, "sql", "-e", setup], env=env, capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, made.stdout[-1000:] + made.stderr[-1000:]
+    queries = [
+        "select day, sum(orders) as orders from gold.daily group by day order by day desc limit 5",
+        "select s.name, count(*) as days from gold.daily k join gold.sources s on k.source = s.source group by 1",
+        "select max(orders) as most from gold.daily where day = 3",
+    ]
     port = _free_port()
-    server = subprocess.Popen(
-        [lakehouse, "sql-server", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert sql_access.wait_for_port("127.0.0.1", port, timeout=240), "the server did not open its port"
-        # refused statements first, then the read that shows nothing changed (each a connection of its
-        # own; the server is kept to a few refused statements, see the README's note on the endpoint)
-        statements = [
-            "create table gold.mine as select 1 as x",
-            f"select value from text.`{private_file}`",
-            "select reflect('java.lang.System', 'getenv', 'LAKEHOUSE_SQL_PASSWORD')",
-            "select days, orders from gold.kpis",
-        ]
-        done = [_beeline(port, "analyst", "kpi-reader-7", statement) for statement in statements]
-        wrong = _beeline(port, "analyst", "guess", "select days from gold.kpis;")
-        anyone = _beeline(port, "anyone", "kpi-reader-7", "select days from gold.kpis;")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        out, err = server.communicate(timeout=180)
-    create, from_file, reflect, read = done
+    # the server's output goes to a file: a pipe nobody reads while the clients run fills up and stops the
+    # server at its next log line (each refused statement logs its stack trace)
+    log = tmp_path / "sql-server.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [lakehouse, "sql-server", "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+        try:
+            assert sql_access.wait_for_port("127.0.0.1", port, timeout=240), "the server did not open its port"
+            # refused statements first, each a connection of its own, twice over; then the read that shows
+            # nothing changed, and the load after them
+            refused = [
+                "create table gold.mine as select 1 as x",
+                f"select value from text.`{private_file}`",
+                "select reflect('java.lang.System', 'getenv', 'LAKEHOUSE_SQL_PASSWORD')",
+            ]
+            done = [_beeline(port, "analyst", "kpi-reader-7", statement) for statement in refused * 2]
+            read = _beeline(port, "analyst", "kpi-reader-7", "select days, orders from gold.kpis")
+            wrong = _beeline(port, "analyst", "guess", "select days from gold.kpis;")
+            anyone = _beeline(port, "anyone", "kpi-reader-7", "select days from gold.kpis;")
+            load = sql_access.load_test(port, queries, sessions=16, seconds=15, password="kpi-reader-7")
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=180)
+    out = log.read_text()
     lines = [line for line in read.stdout.splitlines() if line.strip()]
     assert lines[-2].endswith("days,orders") and lines[-1] == "21,7"
-    assert from_file.returncode != 0 and "TABLE_OR_VIEW_NOT_FOUND" in from_file.stderr
-    assert "not-for-analysts" not in from_file.stdout + from_file.stderr
-    for refused, what in ((create, "CreateTableAsSelect"), (reflect, "CallMethodViaReflection")):
-        assert refused.returncode != 0, what
-        assert f"the SQL endpoint is read-only: {what}" in refused.stderr, refused.stderr[-2000:]
-    assert "kpi-reader-7" not in reflect.stdout
+    for create, from_file, reflect in (done[:3], done[3:]):
+        assert from_file.returncode != 0 and "TABLE_OR_VIEW_NOT_FOUND" in from_file.stderr
+        assert "not-for-analysts" not in from_file.stdout + from_file.stderr
+        for refusal, what in ((create, "CreateTableAsSelect"), (reflect, "CallMethodViaReflection")):
+            assert refusal.returncode != 0, what
+            assert f"the SQL endpoint is read-only: {what}" in refusal.stderr, refusal.stderr[-2000:]
+        assert "kpi-reader-7" not in reflect.stdout
     for attempt in (wrong, anyone):
         assert "21" not in attempt.stdout
         assert "wrong user name or password" in attempt.stderr or "Peer indicated failure" in attempt.stderr, (
             attempt.stderr[-2000:]
         )
+    print(sql_access.render_load(load, 15))
+    assert load["failed"] == 0, load["failures"]
+    assert load["sessions_answered"] == 16 and load["answered"] >= 16  # type: ignore[operator]
+    assert 0 < load["median_s"] <= load["p95_s"]  # type: ignore[operator]
+    with pytest.raises(ValueError, match="this machine only"):
+        sql_access.load_test(port, queries, host="192.0.2.1", seconds=1)
     assert f"jdbc:hive2://127.0.0.1:{port}/default" in out and "user analyst" in out
-    assert "Thrift server stopped" in out and server.returncode == 0, err[-1000:]
+    assert "Thrift server stopped" in out and server.returncode == 0, out[-2000:]
 
 
 def test_sql_server_refuses_the_network_without_a_password(tmp_path: Path) -> None:
@@ -347,51 +369,3 @@ def test_source_freshness_passes_on_fresh_landings(spark, lakehouse, run_dbt, db
         "brz_retailrocket__events": "pass",
         "brz_catalog__products": "pass",
     }
-
-
-def test_the_endpoint_answers_16_concurrent_sessions(tmp_path: Path) -> None:
-    """The short version of `lakehouse sql-load`: `lakehouse sql-server` on a home of its own (the test
-    session's JVM holds the shared lakehouse's embedded metastore) and 16 concurrent HiveServer2 sessions
-    running analyst-shaped queries (filter, aggregate, join, order, limit) for 15 s: every query answered,
-    none failed. The command runs the README's own queries against a built lakehouse."""
-    import os
-    import signal
-    import sys
-
-    env = {**os.environ, "LAKEHOUSE_HOME": str(tmp_path / "home")}
-    env.pop("LAKEHOUSE_SQL_PASSWORD", None)
-    env.pop("MLFLOW_TRACKING_URI", None)
-    lakehouse = str(Path(sys.executable).parent / "lakehouse")
-    setup = (
-        "create schema gold; create table gold.kpis using delta as select id % 7 as day, id as orders, "
-        "id % 3 as source from range(1000); create table gold.sources using delta as select id as source, "
-        "concat('source ', id) as name from range(3);"
-    )
-    made = subprocess.run([lakehouse, "sql", "-e", setup], env=env, capture_output=True, text=True, timeout=300)
-    assert made.returncode == 0, made.stdout[-1000:] + made.stderr[-1000:]
-    queries = [
-        "select day, sum(orders) as orders from gold.kpis group by day order by day desc limit 5",
-        "select s.name, count(*) as days from gold.kpis k join gold.sources s on k.source = s.source group by 1",
-        "select max(orders) as most from gold.kpis where day = 3",
-    ]
-    port = _free_port()
-    # the server's output goes to a file: a pipe nobody reads while the load runs fills up and stops the
-    # server at its next log line
-    log = tmp_path / "sql-server.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [lakehouse, "sql-server", "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-        try:
-            assert sql_access.wait_for_port("127.0.0.1", port, timeout=240), "the server did not open its port"
-            result = sql_access.load_test(port, queries, sessions=16, seconds=15)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=180)
-    print(sql_access.render_load(result, 15))
-    assert result["failed"] == 0, result["failures"]
-    assert result["sessions_answered"] == 16 and result["answered"] >= 16  # type: ignore[operator]
-    assert 0 < result["median_s"] <= result["p95_s"]  # type: ignore[operator]
-    assert "Thrift server stopped" in log.read_text()
-    with pytest.raises(ValueError, match="this machine only"):
-        sql_access.load_test(port, queries, host="192.0.2.1", seconds=1)
