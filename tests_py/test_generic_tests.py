@@ -31,7 +31,7 @@ def test_each_generic_test_fails_exactly_the_rows_it_should(spark, dbt_target_pa
         ]
     )
     tests = [r for r in result.result.results if r.node.resource_type == "test"]
-    assert len(tests) == 12
+    assert len(tests) == 15
     observed = {r.node.name: r.failures for r in tests}
     expected = {r.node.name: r.node.config.meta["expected_failures"] for r in tests}
     assert observed == expected
