@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -69,12 +68,6 @@ def render(phases: list[Phase], memory: dict[str, float]) -> str:
         f"(cores: {os.cpu_count()})"
     )
     return "\n".join(lines)
-
-
-def to_json(phases: list[Phase], memory: dict[str, float]) -> str:
-    return json.dumps(
-        {"phases": [{"name": p.name, "seconds": p.seconds, "rows": p.rows} for p in phases], **memory}, indent=2
-    )
 
 
 def run_ml_benchmark(min_pairs: int, model_name: str = "ecommerce_conversion", train: bool = True) -> list[str]:

@@ -38,10 +38,6 @@ class LakehousePaths:
         return f"sqlite:///{self.mlflow / 'mlflow.db'}"
 
     @property
-    def mlflow_artifacts(self) -> Path:
-        return self.mlflow / "artifacts"
-
-    @property
     def oracle(self) -> Path:
         """The data generator's own truth; no model reads it."""
         return self.home / "oracle"
