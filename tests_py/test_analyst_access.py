@@ -264,8 +264,16 @@ def test_kpi_dashboard_renders_in_headless_chromium(spark, lakehouse, lakehouse_
 
 def test_docs_site_serves_and_renders_lineage_in_chromium(spark, lakehouse, run_dbt, dbt_target_path) -> None:  # type: ignore[no-untyped-def]
     import json
+    import os
+    import shutil
 
     run_dbt("docs", "generate")
+    # CI publishes this site (LAKEHOUSE_TEST_ARTIFACTS names where to put it) instead of building a lakehouse
+    # of its own for it
+    if artifacts := os.environ.get("LAKEHOUSE_TEST_ARTIFACTS"):
+        (Path(artifacts) / "dbt-docs").mkdir(parents=True, exist_ok=True)
+        for name in ("index.html", "manifest.json", "catalog.json"):
+            shutil.copy2(dbt_target_path / name, Path(artifacts) / "dbt-docs" / name)
     manifest = json.loads((dbt_target_path / "manifest.json").read_text())
     parents = manifest["parent_map"]
 
