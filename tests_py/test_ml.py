@@ -118,6 +118,14 @@ def test_champion_moves_only_when_beaten_on_the_same_data(tmp_path: Path) -> Non
     logged_model = mlflow.get_logged_model(version.model_id or version.source.removeprefix("models:/"))
     metrics = {m.key: m.value for m in logged_model.metrics}
     assert metrics["validation_roc_auc"] == pytest.approx(first.loc[0, "roc_auc"])
+    # its requirements are the packages it loads with, at this environment's versions, nothing else
+    requirements = Path(mlflow.artifacts.download_artifacts(f"{logged_model.artifact_location}/requirements.txt"))
+    from importlib.metadata import version as installed
+
+    pins = [f"{name}=={installed(name)}" for name in ("mlflow", "numpy", "pandas", "scikit-learn", "scipy", "skops")]
+    assert requirements.read_text().split() == pins
+    loaded = mlflow.sklearn.load_model(logged_model.model_uri)
+    assert loaded.predict_proba(_frame(seed=1)[list(loaded.feature_names_in_)]).shape == (1600, 2)
     second = run_training(_frame(seed=1), "gate_test", experiment="gate_test", tracking_uri=uri)
     assert not bool(second.loc[0, "promoted"])  # a tie is not a win
     assert registry.champion_version("gate_test") == first.loc[0, "model_version"]

@@ -16,6 +16,17 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 # the sklearn classes inside a fitted HistGradientBoostingClassifier that skops must be told to trust
 SKOPS_TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
+# what a logged model needs to load and predict (skops is its file format), each pinned to the version it
+# was trained with; named here because MLflow would infer them by loading the model in a new Python
+# process, 10-18 s per logged model on a 2-core machine, and picked up the test runner besides
+MODEL_PACKAGES = ("mlflow", "numpy", "pandas", "scikit-learn", "scipy", "skops")
+
+
+def pip_requirements() -> list[str]:
+    """The logged model's requirements: MODEL_PACKAGES at the versions installed here."""
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name)}" for name in MODEL_PACKAGES]
 
 
 def configure(tracking_uri: str | None = None, registry_uri: str | None = None, experiment: str | None = None) -> str:
@@ -81,6 +92,7 @@ def log_and_register(
         registered_model_name=model_name,
         pyfunc_predict_fn="predict_proba",
         skops_trusted_types=SKOPS_TRUSTED_TYPES,
+        pip_requirements=pip_requirements(),
     )
     if metrics:
         mlflow.log_metrics({f"validation_{k}": v for k, v in metrics.items()}, model_id=info.model_id)
