@@ -55,6 +55,27 @@ def test_each_node_keeps_the_peak_reached_while_it_ran() -> None:
     assert len(summary["top_nodes"]) == 2
 
 
+def test_overlapping_nodes_each_see_the_memory_held_while_they_ran() -> None:
+    """dbt threads: a sample counts for every node running; the first node to finish does not end the
+    others' attribution."""
+    with MemoryWatch(interval=0.05) as watch:
+        watch.on_event(_event("NodeStart", "model.shop.long"))
+        watch.on_event(_event("NodeStart", "model.shop.short"))
+        time.sleep(0.15)
+        watch.on_event(_event("NodeFinished", "model.shop.short"))
+        block = bytearray(300 * 2**20)  # touched, so resident: only `long` still runs
+        time.sleep(0.3)
+        watch.on_event(_event("NodeFinished", "model.shop.long"))
+        del block
+        watch.on_event(_event("NodeStart", "model.shop.after"))
+        time.sleep(0.15)
+        watch.on_event(_event("NodeFinished", "model.shop.after"))
+    long, short, after = (watch.nodes[f"model.shop.{n}"] for n in ("long", "short", "after"))
+    assert long.python - short.python > 250 and long.python - after.python > 250
+    assert long.samples > short.samples >= 2
+    assert watch.peak("python").unique_id == "model.shop.long"
+
+
 def test_events_without_a_node_are_ignored() -> None:
     watch = MemoryWatch()
     watch.on_event(SimpleNamespace(info=SimpleNamespace(name="MainReportVersion")))

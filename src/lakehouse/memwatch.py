@@ -3,8 +3,9 @@
 The bench's VmHWM figures are per process and say neither when the peak came nor whether the processes
 peaked together. This samples, every ``interval`` seconds, the resident set of this process, of the JVM it
 started, and of everything else below it (Spark's Python workers), and keeps each dbt node's maxima.
-dbt runs one node at a time locally (``threads: 1``), so the node running at a sample is the one holding
-that memory (or the one after a node whose memory was not given back).
+A sample counts for every node running when it is taken (dbt runs several at once locally, 4 threads),
+so a node's peak is what the run held while it ran: the node's own memory, or its neighbours', or memory
+a node before it did not give back; the node holding a run's peak is among the nodes reported at it.
 
 The tree total sums each process' RSS, so pages the Python workers share with their fork parent count
 twice: an upper bound of what the run held at that moment, sampled, so a spike shorter than the interval
@@ -123,7 +124,8 @@ class MemoryWatch:
     interval: float = 0.25
     root: int = field(default_factory=os.getpid)
     nodes: dict[str, NodePeak] = field(default_factory=dict)
-    _node: str = BETWEEN_NODES
+    # the nodes running now, in the order they started
+    _running: dict[str, None] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     # the sampler thread and dbt's callback both record samples: one at a time, so no maximum is lost
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -132,20 +134,26 @@ class MemoryWatch:
     def on_event(self, msg: Any) -> None:
         """dbt callback: follow which node runs (NodeStart / NodeFinished events)."""
         name = getattr(getattr(msg, "info", None), "name", "")
+        if name not in ("NodeStart", "NodeFinished"):
+            return
+        uid = getattr(getattr(getattr(msg, "data", None), "node_info", None), "unique_id", "")
+        if not uid:
+            return
         if name == "NodeStart":
-            uid = getattr(getattr(getattr(msg, "data", None), "node_info", None), "unique_id", "")
-            self._node = uid or BETWEEN_NODES
+            with self._lock:
+                self._running[uid] = None
             # a node shorter than the interval still gets one sample
             self.sample()
-        elif name == "NodeFinished":
+        else:
             self.sample()
-            self._node = BETWEEN_NODES
+            with self._lock:
+                self._running.pop(uid, None)
 
     def sample(self) -> None:
         with self._lock:
-            node = self._node
-            peak = self.nodes.setdefault(node, NodePeak(node))
-            peak.add(Sample.take(self.root))
+            taken = Sample.take(self.root)
+            for node in list(self._running) or [BETWEEN_NODES]:
+                self.nodes.setdefault(node, NodePeak(node)).add(taken)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):

@@ -51,7 +51,8 @@ def _layer(node: dict) -> str:
 
 
 def layer_seconds(run_results: Path, manifest: Path) -> dict[str, float]:
-    """Seconds per layer, summed over the nodes of one dbt invocation (threads: 1, so they add up)."""
+    """Node-seconds per layer, summed over the nodes of one dbt invocation: with several dbt threads the
+    nodes overlap, so the layers add up to more than the invocation's wall time."""
     nodes = json.loads(manifest.read_text())
     paths = {
         uid: n.get("original_file_path", "")
