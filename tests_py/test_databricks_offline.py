@@ -156,3 +156,19 @@ def test_python_model_jobs_are_checked_as_dbt_databricks_compiles_them() -> None
     assert python_model_job_errors(manifest(undefined)) == [
         "python_models/ml/ml_model.py: ml_model: its task uses environment 'gpu', which is not defined"
     ]
+
+
+def test_the_ml_wheel_pins_the_model_libraries_the_local_install_runs() -> None:
+    """A model trained locally loads where the Python models run on Databricks: the ML wheel's pins of
+    mlflow and scikit-learn (the job environment installs the wheel) are the root package's and the lock
+    file's."""
+    import tomllib
+
+    def pins(requirements: list[str]) -> dict[str, str]:
+        return dict(r.split("==", 1) for r in requirements if r.split("==")[0] in ("mlflow", "scikit-learn"))
+
+    root = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]["dependencies"]
+    wheel = tomllib.loads((PROJECT / "ml" / "pyproject.toml").read_text())["project"]["dependencies"]
+    locked = [line.strip() for line in (PROJECT / "constraints.txt").read_text().splitlines() if "==" in line]
+    assert pins(wheel) == pins(root) == pins(locked)
+    assert set(pins(wheel)) == {"mlflow", "scikit-learn"}
