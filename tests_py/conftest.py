@@ -111,12 +111,21 @@ def lakehouse(own_data, spark, run_dbt, lakehouse_home: Path, dbt_target_path: P
 BUILT = {"lakehouse", "own_data", "run_dbt", "eda_run"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--reverse", action="store_true", help="run the tests in reverse order (they must pass in any order)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test that reads a built lakehouse is a `dbt` test, whatever its module says (`make test-quick`
-    runs the others)."""
+    runs the others). With --reverse the order is turned round: a test that relies on another having run
+    first fails then."""
     for item in items:
         if BUILT.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.dbt)
+    if config.getoption("--reverse"):
+        items.reverse()
 
 
 # What the suite spent its time on, printed at its end: each in-process dbt invocation (command, seconds)
