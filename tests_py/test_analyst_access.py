@@ -1,5 +1,5 @@
 """What analysts get after a build: EDA report, KPI dashboard and dbt docs site (rendered in headless
-Chromium), the SQL shell, the Thrift/JDBC server, and the README's analyst queries."""
+Chromium), the SQL shell, the Thrift/JDBC server, and the analysts' guide's queries."""
 
 from __future__ import annotations
 
@@ -355,8 +355,8 @@ def test_sql_shell_runs_statements_and_reports_errors_in_one_line(spark, lakehou
     assert text.count(" row") == 3  # quit stopped the shell before `select 1`
 
 
-def test_readme_analyst_queries_give_sensible_results(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]
-    queries = sql_access.readme_queries((ROOT / "README.md").read_text())
+def test_the_guides_analyst_queries_give_sensible_results(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]
+    queries = sql_access.analyst_queries((ROOT / "docs" / "analysts.md").read_text())
     assert len(queries) >= 5
     for query in queries:
         rows = spark.sql(query).collect()

@@ -240,11 +240,11 @@ def _cmd_sql_server(args: argparse.Namespace) -> int:
 
 
 def _cmd_sql_load(args: argparse.Namespace) -> int:
-    """A bounded load test of a running `lakehouse sql-server` on this machine: the README's queries."""
+    """A bounded load test of a running `lakehouse sql-server` on this machine: the analysts' guide's queries."""
     from lakehouse import sql_access
     from lakehouse.dbt_runner import project_dir
 
-    queries = sql_access.readme_queries((project_dir() / "README.md").read_text())
+    queries = sql_access.analyst_queries((project_dir() / "docs" / "analysts.md").read_text())
     try:
         result = sql_access.load_test(
             args.port,
@@ -258,7 +258,7 @@ def _cmd_sql_load(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"{len(queries)} analyst queries from the README, round-robin")
+    print(f"{len(queries)} analyst queries from docs/analysts.md, round-robin")
     print(sql_access.render_load(result, args.seconds))
     return 1 if result["failed"] else 0
 

@@ -164,11 +164,12 @@ def wait_for_port(host: str, port: int, timeout: float = 60.0) -> bool:
     return False
 
 
-def readme_queries(readme: str) -> list[str]:
-    """The SQL blocks of the README's "Analyst queries" section, without trailing semicolons."""
+def analyst_queries(guide: str) -> list[str]:
+    """The SQL blocks of the analysts' guide's (docs/analysts.md) "Analyst queries" section, without
+    trailing semicolons."""
     import re
 
-    section = readme.split("### Analyst queries", 1)[1].split("\n## ", 1)[0]
+    section = guide.split("## Analyst queries", 1)[1].split("\n## ", 1)[0]
     return [q.strip().rstrip(";") for q in re.findall(r"```sql\n(.*?)```", section, flags=re.S)]
 
 
