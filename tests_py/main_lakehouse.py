@@ -100,6 +100,7 @@ class MainLakehouse:
     marks: dict[str, Any] = field(default_factory=dict)
     steps: dict[str, bool] = field(default_factory=dict)
     test_results: dict[str, str] = field(default_factory=dict)
+    declared_tests: set[str] = field(default_factory=set)  # every data and unit test in the manifest
     rerun: dict[str, Any] = field(default_factory=dict)
     gate: dict[str, str] = field(default_factory=dict)
 
@@ -359,6 +360,10 @@ def build(home: Path, spark, run, target: Path) -> MainLakehouse:  # type: ignor
     _read_marks(spark, house)
     house.steps["test"] = run("test")
     house.test_results = _test_statuses(target)
+    # what the project declares, from the manifest this very step wrote (later commands rewrite it)
+    manifest = json.loads((target / "manifest.json").read_text())
+    house.declared_tests = {k for k, n in manifest["nodes"].items() if n["resource_type"] == "test"}
+    house.declared_tests |= set(manifest["unit_tests"])
     before = fingerprints(spark, ("bronze", "silver", "gold", "ml"))
     runs_before = spark.table("ml.ml_conversion_training_runs").count()
     preds_before = spark.table("ml.ml_conversion_predictions").count()

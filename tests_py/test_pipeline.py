@@ -71,16 +71,15 @@ def test_every_table_is_delta_in_a_layer_schema(spark, lakehouse) -> None:  # ty
     assert [name for name in sorted(expected) if tables[name].rows == 0] == []
 
 
-def test_every_run_succeeded_and_every_data_test_passed(lakehouse, dbt_target_path) -> None:  # type: ignore[no-untyped-def]
+def test_every_run_succeeded_and_every_data_test_passed(lakehouse) -> None:  # type: ignore[no-untyped-def]
     assert lakehouse.steps == {name: True for name in ("first run", "second run", "test", "rerun", "retrain")}
     statuses = lakehouse.test_results
     # tests pass; the on-run-end hook (an operation) succeeds
     assert {k: v for k, v in statuses.items() if v not in ("pass", "success") and "assert_no_rejected" not in k} == {}
     # every data test and dbt unit test of the project ran
-    manifest = json.loads((dbt_target_path / "manifest.json").read_text())
-    declared = {k for k, n in manifest["nodes"].items() if n["resource_type"] == "test"}
-    declared |= set(manifest["unit_tests"])
+    declared = lakehouse.declared_tests
     assert declared == {k for k in statuses if k.startswith(("test.", "unit_test."))}
+    assert not any(".fx_" in k for k in declared)  # the generic tests' own fixtures are not the project's
     assert len([k for k in declared if k.startswith("unit_test.")]) >= 17 and len(declared) >= 150
     # the drop holds rejected files on purpose: the warn-level test says so and stores them
     assert [v for k, v in statuses.items() if "assert_no_rejected_landing_files" in k] == ["warn"]
@@ -483,7 +482,6 @@ def test_python_models_receive_every_config_value_they_read(lakehouse, dbt_targe
     """dbt passes a Python model only the config values whose `dbt.config.meta_get("...")` calls it finds
     when parsing, and it misses calls nested in other expressions: every key a model reads must be one dbt
     found."""
-    import json
 
     manifest = json.loads((dbt_target_path / "manifest.json").read_text())
     read_keys = 0
