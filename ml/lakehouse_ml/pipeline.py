@@ -71,7 +71,7 @@ def _permutation_importance(model: object, x: pd.DataFrame, y: np.ndarray, seed:
     return result.importances_mean
 
 
-def local_spill_dir(spark) -> str | None:  # type: ignore[no-untyped-def]
+def local_spill_dir(spark) -> str | None:
     """Where a local Spark session can hand a result to this Python process as files, or None.
 
     Only a ``local[...]`` master outside Databricks qualifies: there Spark's tasks and this process share
@@ -89,7 +89,7 @@ def local_spill_dir(spark) -> str | None:  # type: ignore[no-untyped-def]
     return os.environ.get("LAKEHOUSE_SPILL_DIR") or tempfile.gettempdir()
 
 
-def to_pandas(sdf, spill_dir: str | None = None, compact: bool = False) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def to_pandas(sdf, spill_dir: str | None = None, compact: bool = False) -> pd.DataFrame:
     """A Spark DataFrame as pandas; through Parquet files in ``spill_dir`` when one is given.
 
     ``toPandas`` gathers every Arrow batch in the driver JVM's heap before Python sees any: a million
@@ -171,7 +171,7 @@ def retrain_decision(
 
 
 def data_shortfall(
-    labelled_counts: dict[tuple[object, bool], int], valid_days: int = 1, embargo_days: int = 0
+    labelled_counts: dict[tuple[dt.date, bool], int], valid_days: int = 1, embargo_days: int = 0
 ) -> str | None:
     """Why the labelled pairs cannot train a model yet, or None when they can.
 
@@ -210,7 +210,7 @@ def data_shortfall(
     return None
 
 
-def training_due(  # type: ignore[no-untyped-def]
+def training_due(
     mart,
     runs_sdf,
     model_name: str,
@@ -241,7 +241,7 @@ def training_due(  # type: ignore[no-untyped-def]
 DRAW_BUCKETS = 1_000_000
 
 
-def pair_draw_bucket():  # type: ignore[no-untyped-def]
+def pair_draw_bucket():
     """The bucket (0 to ``DRAW_BUCKETS`` - 1) of a mart row's pair key by which samples are drawn: a row is
     kept when its bucket is below a threshold. The drift check's training profile
     (ml_feature_training_profile) draws with the same expression in SQL."""
@@ -250,7 +250,7 @@ def pair_draw_bucket():  # type: ignore[no-untyped-def]
     return F.pmod(F.xxhash64("as_of_date", "user_id", "product_id", F.lit(7)), F.lit(DRAW_BUCKETS))
 
 
-def collect_training_pairs(  # type: ignore[no-untyped-def]
+def collect_training_pairs(
     mart, max_train_rows: int = 0, valid_days: int = 1, max_valid_rows: int = 0, embargo_days: int = 0
 ) -> pd.DataFrame:
     """The labelled pairs ``run_training`` needs, drawn from the Spark feature mart without collecting it.
@@ -424,7 +424,7 @@ def dates_to_score(
     return sorted({*newest, *after})
 
 
-def probability_udf(model):  # type: ignore[no-untyped-def]
+def probability_udf(model):
     """A Spark pandas UDF: struct of the model's own features (``model_features``: doubles, in that order)
     -> P(converted).
 
@@ -442,7 +442,7 @@ def probability_udf(model):  # type: ignore[no-untyped-def]
         raise ValueError(f"the champion reads features the mart does not have ({', '.join(unknown)}): retrain")
 
     # (the type hints are resolved in this module's globals: Iterator and pd are imported at the top)
-    @pandas_udf("double")  # type: ignore[call-overload]
+    @pandas_udf("double")
     def probability(batches: Iterator[pd.DataFrame]) -> Iterator[pd.Series]:
         from threadpoolctl import threadpool_limits
 
@@ -461,17 +461,17 @@ PREDICTION_SCHEMA_DDL = (
 )
 
 
-def model_features(model) -> list[str]:  # type: ignore[no-untyped-def]
+def model_features(model) -> list[str]:
     """The features a fitted model reads, in its order (a fit may leave some of the mart's out)."""
     return list(getattr(model, "feature_names_in_", FEATURES))
 
 
 def score_snapshots(
-    spark,  # type: ignore[no-untyped-def]
-    features_sdf,  # type: ignore[no-untyped-def]
+    spark,
+    features_sdf,
     model_name: str,
-    runs_sdf=None,  # type: ignore[no-untyped-def]
-    scored_sdf=None,  # type: ignore[no-untyped-def]
+    runs_sdf=None,
+    scored_sdf=None,
     tracking_uri: str | None = None,
     registry_uri: str | None = None,
 ):

@@ -11,7 +11,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 
-def log_and_close(fig, artifact_file: str) -> None:  # type: ignore[no-untyped-def]
+def log_and_close(fig, artifact_file: str) -> None:
     """Log ``fig`` to the active MLflow run, then close it: pyplot keeps every figure it made open (and in
     memory) until closed, so a process that trains many times would gather them."""
     import mlflow
@@ -22,7 +22,7 @@ def log_and_close(fig, artifact_file: str) -> None:  # type: ignore[no-untyped-d
         plt.close(fig)
 
 
-def roc_figure(y: np.ndarray, scores: dict[str, np.ndarray]):  # type: ignore[no-untyped-def]
+def roc_figure(y: np.ndarray, scores: dict[str, np.ndarray]):
     fig, ax = plt.subplots(figsize=(5, 5))
     for name, s in scores.items():
         fpr, tpr, _ = roc_curve(y, s)
@@ -33,7 +33,7 @@ def roc_figure(y: np.ndarray, scores: dict[str, np.ndarray]):  # type: ignore[no
     return fig
 
 
-def pr_figure(y: np.ndarray, scores: dict[str, np.ndarray]):  # type: ignore[no-untyped-def]
+def pr_figure(y: np.ndarray, scores: dict[str, np.ndarray]):
     fig, ax = plt.subplots(figsize=(5, 5))
     for name, s in scores.items():
         precision, recall, _ = precision_recall_curve(y, s)
@@ -44,7 +44,7 @@ def pr_figure(y: np.ndarray, scores: dict[str, np.ndarray]):  # type: ignore[no-
     return fig
 
 
-def calibration_figure(y: np.ndarray, prob: np.ndarray):  # type: ignore[no-untyped-def]
+def calibration_figure(y: np.ndarray, prob: np.ndarray):
     fig, ax = plt.subplots(figsize=(5, 5))
     frac, mean_pred = calibration_curve(y, prob, n_bins=10, strategy="quantile")
     ax.plot(mean_pred, frac, "o-", label="model")
@@ -54,7 +54,7 @@ def calibration_figure(y: np.ndarray, prob: np.ndarray):  # type: ignore[no-unty
     return fig
 
 
-def importance_figure(names: list[str], importance: np.ndarray):  # type: ignore[no-untyped-def]
+def importance_figure(names: list[str], importance: np.ndarray):
     order = np.argsort(importance)
     fig, ax = plt.subplots(figsize=(6, max(3, 0.3 * len(names))))
     ax.barh(np.array(names)[order], importance[order])

@@ -72,7 +72,7 @@ def train_model(train: pd.DataFrame, valid: pd.DataFrame, seed: int = 7) -> Trai
         "n_iter_no_change": 20,
         "random_state": seed,
     }
-    model = HistGradientBoostingClassifier(**params)  # type: ignore[arg-type]
+    model = HistGradientBoostingClassifier(**params)
     model.fit(feature_matrix(train, features), train[LABEL].astype(int))
     y_valid = valid[LABEL].astype(int).to_numpy()
     valid_prob = model.predict_proba(feature_matrix(valid, features))[:, 1]

@@ -151,7 +151,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eda(out: str | None) -> tuple[Path, list]:  # type: ignore[type-arg]
+def _eda(out: str | None) -> tuple[Path, list]:
     from lakehouse import eda
     from lakehouse.dbt_runner import project_dir
     from lakehouse.runtime import get_spark
@@ -162,7 +162,7 @@ def _eda(out: str | None) -> tuple[Path, list]:  # type: ignore[type-arg]
     return path, checks
 
 
-def _report_checks(path: Path, checks: list) -> int:  # type: ignore[type-arg]
+def _report_checks(path: Path, checks: list) -> int:
     broken = [c for c in checks if c.broken]
     for c in checks:
         print(f"  [{'n/a' if not c.applies else 'ok' if c.holds else 'BROKEN'}] {c.name}: {c.detail}")

@@ -28,7 +28,7 @@ MARTS = (
 SOURCE_LABELS = {"rees46": "web shop", "retailrocket": "app"}
 
 
-def load_marts(spark) -> dict[str, pd.DataFrame]:  # type: ignore[no-untyped-def]
+def load_marts(spark) -> dict[str, pd.DataFrame]:
     """The marts the page shows, as pandas (they are small aggregates)."""
     return {name.split(".")[1]: spark.table(name).toPandas() for name in MARTS}
 
@@ -261,7 +261,7 @@ def render(marts: dict[str, pd.DataFrame], generated_at: dt.datetime | None = No
     return h.page("E-commerce KPIs", subtitle, "".join(panels))
 
 
-def build(spark, out: Path) -> Path:  # type: ignore[no-untyped-def]
+def build(spark, out: Path) -> Path:
     """Write the dashboard page to ``out``."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(load_marts(spark)), encoding="utf-8")

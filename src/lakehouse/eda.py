@@ -70,7 +70,7 @@ def compile_analyses(target_path: Path) -> dict[str, str]:
     return {name: found[name] for name in ANALYSES}
 
 
-def run_analyses(spark, sqls: dict[str, str]) -> dict[str, pd.DataFrame]:  # type: ignore[no-untyped-def]
+def run_analyses(spark, sqls: dict[str, str]) -> dict[str, pd.DataFrame]:
     return {name: spark.sql(sql).toPandas() for name, sql in sqls.items()}
 
 
@@ -285,7 +285,7 @@ def render(results: dict[str, pd.DataFrame], checks: list[Assumption]) -> str:
     return h.page("EDA and validation", subtitle, f'<div class="grid">{cards}</div>')
 
 
-def build(spark, out: Path, target_path: Path, seed: Path) -> list[Assumption]:  # type: ignore[no-untyped-def]
+def build(spark, out: Path, target_path: Path, seed: Path) -> list[Assumption]:
     """Write the report to ``out`` and return the checks (the caller decides how loudly to fail)."""
     results = run_analyses(spark, compile_analyses(target_path))
     checks = check_assumptions(results, known_event_types(seed))

@@ -228,9 +228,9 @@ def _catalogue(rng: np.random.Generator, n_products: int, days: int) -> dict[str
     category_ids = 2053013552000000000 + rng.choice(10**9, size=n_cat, replace=False).astype(np.int64)
     category = rng.zipf(1.6, size=n_products) % n_cat
     code = np.array(CATEGORY_CODES, dtype=object)[category]
-    code = np.where(rng.random(n_products) < 1 / 3, None, code)  # about a third null, as in REES46
+    code[rng.random(n_products) < 1 / 3] = None  # about a third null, as in REES46
     brand = np.array(BRANDS, dtype=object)[rng.zipf(1.4, size=n_products) % len(BRANDS)]
-    brand = np.where(rng.random(n_products) < 0.15, None, brand)
+    brand[rng.random(n_products) < 0.15] = None
     cat_price = np.exp(rng.normal(4.5, 1.0, size=n_cat))
     price = np.round(cat_price[category] * np.exp(rng.normal(0.0, 0.5, size=n_products)), 2)
     popularity = 1.0 / np.arange(1, n_products + 1) ** 1.1  # Zipf over a random product order
@@ -581,7 +581,7 @@ class _Written:
 
 def _write_daily_csv(
     events: dict[str, np.ndarray],
-    to_table,  # type: ignore[no-untyped-def]
+    to_table,
     columns: list[str],
     out_dir: Path,
     prefix: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+from collections.abc import Mapping, Sequence
 
 import matplotlib
 
@@ -29,7 +30,7 @@ table { border-collapse: collapse; font-size: 13px; } td, th { padding: 3px 8px;
 """
 
 
-def svg(fig) -> str:  # type: ignore[no-untyped-def]
+def svg(fig) -> str:
     """A matplotlib figure as an inline <svg> element (and the figure closed)."""
     buffer = io.StringIO()
     fig.tight_layout()
@@ -39,7 +40,7 @@ def svg(fig) -> str:  # type: ignore[no-untyped-def]
     return text[text.index("<svg") :]
 
 
-def figure(width: float = 7.0, height: float = 3.2):  # type: ignore[no-untyped-def]
+def figure(width: float = 7.0, height: float = 3.2):
     fig, ax = plt.subplots(figsize=(width, height))
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color="#eef0f4")
@@ -62,7 +63,7 @@ def percent(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None or value != value else f"{value:.{digits}%}"
 
 
-def thousands_formatter():  # type: ignore[no-untyped-def]
+def thousands_formatter():
     """An axis formatter with thousands separators (matplotlib's default prints 1e6 as `1.0` with an offset)."""
     from matplotlib.ticker import FuncFormatter
 
@@ -121,7 +122,7 @@ def page(title: str, subtitle: str, body: str) -> str:
     )
 
 
-def table(rows: list[dict[str, object]]) -> str:
+def table(rows: Sequence[Mapping[str, object]]) -> str:
     if not rows:
         return "<p>(no rows)</p>"
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in rows[0])

@@ -3,6 +3,8 @@ Bayes oracle and the clairvoyant bound) on the validation snapshot, with bootstr
 
 from __future__ import annotations
 
+import sys
+
 import pandas as pd
 
 DEFAULT_MODEL = "ecommerce_conversion"
@@ -19,7 +21,11 @@ def label_horizon_days() -> int:
     return int(project["vars"]["label_horizon_days"])
 
 
-def build_report(  # type: ignore[no-untyped-def]
+class ModelReportError(RuntimeError):
+    """The report cannot be made on this lakehouse (no champion, no generator truth, ...): one line."""
+
+
+def build_report(
     spark, model_name: str = DEFAULT_MODEL, table: str = FEATURE_TABLE, bootstrap: int = 200
 ) -> tuple[pd.DataFrame, dict]:
     """The comparison table (``oracle.comparison_table``) and its context (validation date, rows, positive
@@ -36,10 +42,18 @@ def build_report(  # type: ignore[no-untyped-def]
     registry.configure()
     version = registry.champion_version(model_name)
     if version is None:
-        raise RuntimeError(f"model {model_name!r} has no champion yet: run `dbt build` first")
-    references = oracle.reference_probabilities(valid, oracle.load_truth(lakehouse_paths().oracle), horizon)
+        raise ModelReportError(f"model {model_name!r} has no champion yet: run `dbt build` first")
+    champion = registry.score_with_version(model_name, version, feature_matrix(valid))
+    if champion is None:
+        raise ModelReportError(f"champion v{version} reads features the mart {table} does not have")
+    try:
+        truth = oracle.load_truth(lakehouse_paths().oracle)
+    except FileNotFoundError as exc:
+        # your own data has no generator behind it: the training run's metrics are in the runs table
+        raise ModelReportError(f"{exc}: the report compares the model with the generator's world") from exc
+    references = oracle.reference_probabilities(valid, truth, horizon)
     scores = {
-        f"champion v{version}": registry.score_with_version(model_name, version, feature_matrix(valid)),
+        f"champion v{version}": champion,
         "baseline_lr3": three_feature_baseline(train, valid),
         "baseline_prior": prior_baseline(train, valid),
         "bayes_oracle": references["bayes"],
@@ -55,6 +69,10 @@ def main(model_name: str = DEFAULT_MODEL, bootstrap: int = 200) -> int:
     from lakehouse.runtime import get_spark
     from lakehouse_ml.oracle import render
 
-    table, context = build_report(get_spark(), model_name, bootstrap=bootstrap)
+    try:
+        table, context = build_report(get_spark(), model_name, bootstrap=bootstrap)
+    except ModelReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(render(table, **context))
     return 0

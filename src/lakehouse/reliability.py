@@ -81,7 +81,7 @@ def bad_input_scenarios() -> list[Scenario]:
     """One file per bad-input case named by the issue, each with its expected outcome."""
     s = []
 
-    def add(name: str, expect: str, content: bytes, file_name: str | None = None, **kw):  # type: ignore[no-untyped-def]
+    def add(name: str, expect: str, content: bytes, file_name: str | None = None, **kw):
         safe = name.replace(" ", "_").replace("/", "_").replace(",", "")
         s.append(Scenario(name, expect, file_name=file_name or f"scenario_{safe}.csv", content=content, **kw))
 
@@ -267,7 +267,7 @@ class ReportRow:
     passed: bool
 
 
-def _file_counts(spark, file_name: str) -> tuple[int, dict[str, int], int, int]:  # type: ignore[no-untyped-def]
+def _file_counts(spark, file_name: str) -> tuple[int, dict[str, int], int, int]:
     """Rows of one landing file in Silver, quarantined (by reason), removed as duplicates, and of the Silver
     rows those whose price is unknown."""
     name = file_name.replace("'", "\\'")
@@ -286,7 +286,7 @@ def _file_counts(spark, file_name: str) -> tuple[int, dict[str, int], int, int]:
     return int(silver), reasons, dups, int(unknown)
 
 
-def _bytes_kept(spark, sc: Scenario) -> bool:  # type: ignore[no-untyped-def]
+def _bytes_kept(spark, sc: Scenario) -> bool:
     """Every quarantined line of the file that is not UTF-8 has its delivered bytes in raw_bytes."""
     delivered = {line for line in sc.content.split(b"\n")[1:] if line and not _is_utf8(line)}
     kept = {
@@ -307,7 +307,7 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def check_bad_input(spark, scenarios: list[Scenario]) -> list[ReportRow]:  # type: ignore[no-untyped-def]
+def check_bad_input(spark, scenarios: list[Scenario]) -> list[ReportRow]:
     """Account for every row of every scenario file after a build."""
     files = {r.file_name: r for r in spark.table("bronze.brz_landing_files").collect()}
     out = []
@@ -363,7 +363,7 @@ def check_bad_input(spark, scenarios: list[Scenario]) -> list[ReportRow]:  # typ
 DETERMINISTIC_ML_TABLES = ("ml_user_item_daily", "ml_user_item_feature_snapshots", "ml_user_item_labels")
 
 
-def fingerprints(spark, schemas: tuple[str, ...] = ("silver", "gold", "ml")) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyped-def]
+def fingerprints(spark, schemas: tuple[str, ...] = ("silver", "gold", "ml")) -> dict[str, tuple[int, int]]:
     """Row count and an order-independent checksum of every table of ``schemas`` (run-time columns left
     out); of the ML schema only DETERMINISTIC_ML_TABLES (the others carry run ids by design)."""
     from pyspark.sql import functions as F

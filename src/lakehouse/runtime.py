@@ -252,7 +252,7 @@ def lakehouse_jar(cache: Path | None = None) -> Path | None:
     return jar
 
 
-def running_session():  # type: ignore[no-untyped-def]
+def running_session():
     """The process' live SparkSession, or None.
 
     The session this process built, not the JVM thread's "active" one: that is an inheritable thread-local,
@@ -266,7 +266,7 @@ def running_session():  # type: ignore[no-untyped-def]
     return None
 
 
-def get_spark(extra_conf: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def get_spark(extra_conf: dict[str, str] | None = None):
     """Return the process' SparkSession, creating the Delta-enabled local one on first call.
 
     This is the ``session_factory`` of the dbt ``local`` target, so plain ``dbt`` and the CLI share it.
@@ -309,7 +309,7 @@ def get_spark(extra_conf: dict[str, str] | None = None):  # type: ignore[no-unty
         return spark
 
 
-def _quiet_hive_alter_handler(spark) -> None:  # type: ignore[no-untyped-def]
+def _quiet_hive_alter_handler(spark) -> None:
     """Silence the Hive metastore's ERROR line on every replaced table.
 
     Replacing a Delta table updates its metastore entry; the embedded Hive metastore first tries its own
@@ -334,5 +334,5 @@ def stop_spark() -> None:
         # thread; left in place, the next session of this process (another LAKEHOUSE_HOME) would read the
         # old home's metastore from this thread. Close it with the session.
         with contextlib.suppress(Exception):
-            session._jvm.org.apache.hadoop.hive.ql.metadata.Hive.closeCurrent()
+            session._jvm.org.apache.hadoop.hive.ql.metadata.Hive.closeCurrent()  # type: ignore[union-attr]
         session.stop()

@@ -30,7 +30,7 @@ def _baseline(root: Path) -> dict[str, Any]:
 
 
 @contextmanager
-def _in(folder: Path):  # type: ignore[no-untyped-def]
+def _in(folder: Path):
     # the baseline names its custom plugin by a path relative to the project
     before = Path.cwd()
     os.chdir(folder)

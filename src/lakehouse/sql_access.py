@@ -64,7 +64,7 @@ def format_rows(columns: list[str], rows: list[tuple[object, ...]], truncated: b
     return "\n".join(out)
 
 
-def execute(spark, statement: str, max_rows: int = MAX_ROWS) -> str:  # type: ignore[no-untyped-def]
+def execute(spark, statement: str, max_rows: int = MAX_ROWS) -> str:
     """Run one statement; a result set comes back as a text table, an error as one line (no stack trace)."""
     try:
         frame = spark.sql(statement)
@@ -78,7 +78,7 @@ def execute(spark, statement: str, max_rows: int = MAX_ROWS) -> str:  # type: ig
     return format_rows(frame.columns, [tuple(r) for r in rows[:max_rows]], truncated)
 
 
-def run_shell(spark, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, interactive: bool = True) -> int:  # type: ignore[no-untyped-def]
+def run_shell(spark, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, interactive: bool = True) -> int:
     """Read statements from ``stdin`` until `quit;`/EOF, print each result. Returns the number of errors."""
     errors = 0
     pending = ""
@@ -128,7 +128,7 @@ def endpoint_refusal(host: str, password: str | None) -> str | None:
     return None
 
 
-def start_thrift_server(spark, port: int = 10000, host: str = "127.0.0.1", require_password: bool = False):  # type: ignore[no-untyped-def]
+def start_thrift_server(spark, port: int = 10000, host: str = "127.0.0.1", require_password: bool = False):
     """Start Spark's Thrift server (HiveServer2 protocol) inside this session; returns it (call .stop()).
 
     Clients connect with JDBC `jdbc:hive2://<host>:<port>/default` (Hive or Spark JDBC driver) or ODBC and

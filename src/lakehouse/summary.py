@@ -17,7 +17,7 @@ class TableInfo:
     table_format: str
 
 
-def table_inventory(spark, layers: tuple[str, ...] = LAYERS) -> list[TableInfo]:  # type: ignore[no-untyped-def]
+def table_inventory(spark, layers: tuple[str, ...] = LAYERS) -> list[TableInfo]:
     """Every table of the layer schemas (views left out), with its row count and format (DESCRIBE DETAIL)."""
     out: list[TableInfo] = []
     existing = {row.namespace for row in spark.sql("show schemas").collect()}
@@ -36,14 +36,14 @@ def table_inventory(spark, layers: tuple[str, ...] = LAYERS) -> list[TableInfo]:
     return out
 
 
-def latest_training_run(spark):  # type: ignore[no-untyped-def]
+def latest_training_run(spark):
     """The newest row of ml.ml_conversion_training_runs, or None."""
     if not spark.catalog.tableExists("ml.ml_conversion_training_runs"):
         return None
     return spark.sql("select * from ml.ml_conversion_training_runs order by trained_at desc limit 1").first()
 
 
-def render(spark, paths: LakehousePaths, docs_dir: str | None = None) -> str:  # type: ignore[no-untyped-def]
+def render(spark, paths: LakehousePaths, docs_dir: str | None = None) -> str:
     """The summary printed at the end of `make demo`."""
     tables = table_inventory(spark)
     width = max((len(f"{t.schema}.{t.name}") for t in tables), default=10)
