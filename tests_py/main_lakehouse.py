@@ -360,10 +360,14 @@ def build(home: Path, spark, run, target: Path) -> MainLakehouse:  # type: ignor
     _read_marks(spark, house)
     house.steps["test"] = run("test")
     house.test_results = _test_statuses(target)
-    # what the project declares, from the manifest this very step wrote (later commands rewrite it)
+    # what the project declares, from the manifest this very step wrote (later commands rewrite it); the
+    # generic tests' fixture tests are in it too, disabled (they run only with var test_fixtures)
     manifest = json.loads((target / "manifest.json").read_text())
-    house.declared_tests = {k for k, n in manifest["nodes"].items() if n["resource_type"] == "test"}
-    house.declared_tests |= set(manifest["unit_tests"])
+    house.declared_tests = {
+        k
+        for k, n in (*manifest["nodes"].items(), *manifest["unit_tests"].items())
+        if n["resource_type"] in ("test", "unit_test") and n["config"].get("enabled", True)
+    }
     before = fingerprints(spark, ("bronze", "silver", "gold", "ml"))
     runs_before = spark.table("ml.ml_conversion_training_runs").count()
     preds_before = spark.table("ml.ml_conversion_predictions").count()
