@@ -88,9 +88,7 @@ def own_data(lakehouse_home: Path, tmp_path_factory: pytest.TempPathFactory):  #
 
             def recover(first=first, work=work) -> None:  # type: ignore[no-untyped-def]
                 vars_ = ["--vars", first.scenario.vars] if first.scenario.vars else []
-                # the models and seeds up to the fact table, no tests: recovery is about the tables
-                args = ["build", "--select", "+fct_events", "--exclude-resource-type", "test"]
-                args += ["--exclude-resource-type", "unit_test", *vars_]
+                args = [*reliability.KILLED_RUN_ARGS, *vars_]
                 recovery["result"] = reliability.killed_run_recovers(
                     work / "landing", work, args, first.fingerprints, kill_at="model gold.fct_events"
                 )

@@ -401,6 +401,13 @@ def _env(home: Path, landing: Path) -> dict[str, str]:
     return env
 
 
+# the smallest selection that proves recovery from a SIGKILL: the seeds and models up to the fact table
+# (`build`, as a fresh home needs its seeds; no tests, recovery is about the tables)
+KILLED_RUN_ARGS = [
+    "build", "--select", "+fct_events", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"
+]  # fmt: skip
+
+
 def killed_run_recovers(
     landing: Path, work: Path, dbt_args: list[str], expected: dict, kill_at: str
 ) -> tuple[bool, str]:
@@ -582,11 +589,10 @@ def run_report(work: Path, events: int = 3000, days: int = 14, recovery: bool = 
 
     if recovery:
         expected = fingerprints(spark, ("silver", "gold", "ml"))
-        # the smallest selection that proves it: the seeds and models up to the fact table (`build`, as a
-        # fresh home needs its seeds; no tests, recovery is about the tables), killed while dbt builds it
-        killed_args = ["build", "--select", "+fct_events", "--exclude-resource-type", "test"]
-        killed_args += ["--exclude-resource-type", "unit_test"]
-        ok, outcome = killed_run_recovers(paths.landing, work, killed_args, expected, kill_at="model gold.fct_events")
+        # killed while dbt builds the fact table
+        ok, outcome = killed_run_recovers(
+            paths.landing, work, KILLED_RUN_ARGS, expected, kill_at="model gold.fct_events"
+        )
         rows.append(ReportRow("run killed mid-model (SIGKILL), then rerun", None, None, None, None, 0, outcome, ok))
     return rows
 
