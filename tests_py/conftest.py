@@ -22,7 +22,7 @@ class _Session:
     its own home, and the next use opens the test home's again."""
 
     def __getattr__(self, name: str) -> Any:
-        from lakehouse.runtime import get_spark
+        from lakehouse.engine.runtime import get_spark
 
         return getattr(get_spark(), name)
 
@@ -39,7 +39,7 @@ def lakehouse_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def spark(lakehouse_home: Path):  # type: ignore[no-untyped-def]
-    from lakehouse.runtime import stop_spark
+    from lakehouse.engine.runtime import stop_spark
 
     yield _Session()
     stop_spark()
@@ -55,7 +55,7 @@ def dbt_target_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def run_dbt(spark, dbt_target_path: Path):  # type: ignore[no-untyped-def]
     """Run a dbt command in this process on the test home; fail the test with dbt's verdict."""
-    from lakehouse.dbt_runner import run_dbt as _run
+    from lakehouse.engine.dbt_runner import run_dbt as _run
 
     def run(*args: str, expect_success: bool = True) -> bool:
         full = [*args] if "--target-path" in args else [*args, "--target-path", str(dbt_target_path)]
@@ -74,7 +74,7 @@ def own_data(lakehouse_home: Path, tmp_path_factory: pytest.TempPathFactory):  #
 
     from own_data import run_in_home, scenarios
 
-    from lakehouse import reliability
+    from lakehouse.ops import reliability
 
     runs = {}
     recovery: dict[str, Any] = {}

@@ -1,7 +1,7 @@
 """The test session's shared lakehouse: everything that changes it happens here, once, in this order.
 
 1. Landing: generated data of both sources, years apart (web shop October 2019, app August 2015), the
-   web shop's catalog, every bad-input scenario of ``lakehouse.reliability`` and the public RetailRocket
+   web shop's catalog, every bad-input scenario of ``lakehouse.ops.reliability`` and the public RetailRocket
    files' own quirks, all delivered in the first drop.
 2. ``dbt build`` of the seeds, models and the snapshot (the tests come in step 4): the first build; then
    a retrain asked for on the same data (it must not be promoted).
@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from lakehouse.generate import REES46_COLUMNS, GeneratorConfig, GeneratorResult, write_landing
+from lakehouse.datagen.generate import REES46_COLUMNS, GeneratorConfig, GeneratorResult, write_landing
 
 # four weeks: with the purged split (a 7-day embargo) the first build still trains on a week of web
 # snapshots before its validation snapshot
@@ -106,7 +106,7 @@ class MainLakehouse:
 
 
 def land_first_drop(home: Path) -> tuple[GeneratorResult, list[Any]]:
-    from lakehouse import reliability
+    from lakehouse.ops import reliability
 
     landing = home / "landing"
     generated = write_landing(SAMPLE, landing, home / "oracle", progress=False)
@@ -331,7 +331,7 @@ def _test_statuses(target: Path) -> dict[str, str]:
 
 def build(home: Path, spark, run, target: Path) -> MainLakehouse:  # type: ignore[no-untyped-def]
     """Steps 1-5 of the module's docstring; ``run`` is the session's dbt runner (returns success)."""
-    from lakehouse.reliability import fingerprints
+    from lakehouse.ops.reliability import fingerprints
 
     generated, scenarios = land_first_drop(home)
     house = MainLakehouse(home, generated, scenarios)

@@ -122,7 +122,7 @@ TABLES = {
 def in_home(home: Path):  # type: ignore[no-untyped-def]
     """Run with ``home`` as LAKEHOUSE_HOME in this process: the running session is stopped and its home's
     lock given up first, and both are restored (lazily: the next ``get_spark`` opens the old home) after."""
-    from lakehouse.runtime import release_home_lock, stop_spark
+    from lakehouse.engine.runtime import release_home_lock, stop_spark
 
     saved = {k: os.environ.get(k) for k in ("LAKEHOUSE_HOME", "MLFLOW_TRACKING_URI", "LAKEHOUSE_SPILL_DIR")}
     stop_spark()
@@ -145,8 +145,8 @@ def in_home(home: Path):  # type: ignore[no-untyped-def]
 def run_in_home(scenario: Scenario, home: Path) -> ScenarioRun:
     """Land the scenario's files as the README says and run `lakehouse demo` in ``home``."""
     from lakehouse import cli
-    from lakehouse.reliability import fingerprints
-    from lakehouse.runtime import get_spark
+    from lakehouse.engine.runtime import get_spark
+    from lakehouse.ops.reliability import fingerprints
 
     for folder, name, header, lines, encoding in scenario.files:
         rs.write(home / "landing" / folder / name, header, lines, encoding=encoding)

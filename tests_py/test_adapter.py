@@ -36,18 +36,18 @@ def test_failing_model_is_one_readable_dbt_error(spark) -> None:  # type: ignore
 
 
 def test_session_factory_reuses_the_running_session(spark) -> None:  # type: ignore[no-untyped-def]
-    from lakehouse.runtime import get_spark
+    from lakehouse.engine.runtime import get_spark
 
     running = get_spark()
-    assert ensure_session(_credentials(session_factory="lakehouse.runtime:get_spark")) is running
+    assert ensure_session(_credentials(session_factory="lakehouse.engine.runtime:get_spark")) is running
 
 
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("lakehouse.runtime", "must look like 'module:function'"),
+        ("lakehouse.engine.runtime", "must look like 'module:function'"),
         ("no_such_module_xyz:f", "cannot import"),
-        ("lakehouse.runtime:DELTA_PACKAGE", "is not a callable"),
+        ("lakehouse.engine.runtime:DELTA_PACKAGE", "is not a callable"),
     ],
 )
 def test_bad_session_factory_is_a_clear_error(spec: str, message: str) -> None:

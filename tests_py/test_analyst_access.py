@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import browser, eda, sql_access
+from lakehouse.access import sql_access
+from lakehouse.reports import browser, eda
 
 pytestmark = pytest.mark.dbt
 
@@ -211,7 +212,7 @@ def test_a_broken_assumption_fails_loudly(eda_run) -> None:  # type: ignore[no-u
 def test_kpi_dashboard_renders_in_headless_chromium(spark, lakehouse, lakehouse_home) -> None:  # type: ignore[no-untyped-def]
     from PIL import Image
 
-    from lakehouse import dashboard
+    from lakehouse.reports import dashboard
 
     out = dashboard.build(spark, lakehouse_home / "reports" / "kpi_dashboard.html")
     dom = browser.rendered_dom(out.resolve().as_uri())

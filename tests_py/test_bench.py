@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from lakehouse.pipeline_bench import _hold_back_last_day
+from lakehouse.bench.pipeline import _hold_back_last_day
 
 
 def test_the_held_back_day_takes_the_files_of_later_days_with_it(tmp_path: Path) -> None:
@@ -42,3 +42,66 @@ def test_the_held_back_day_takes_the_files_of_later_days_with_it(tmp_path: Path)
         "retailrocket/item_properties.csv",
         "retailrocket/redelivery/events_2019-10-31.csv",
     ]
+
+
+def _result(events: int, full: float, processor: str = "Test CPU 9000", measured: str = "2026-12-01") -> dict:
+    """A bench result with every field the report reads (``run_one`` plus ``machine_facts``)."""
+    layers = dict.fromkeys(("bronze", "silver", "gold", "features", "training", "scoring"), full / 6)
+    memory = {
+        "tree_peak_mib": 6000.0,
+        "tree_peak_node": "model.ecommerce_lakehouse.fct_events",
+        "python_peak_mib": 1000.0,
+        "python_peak_node": "model.ecommerce_lakehouse.ml_conversion_training_runs",
+        "jvm_peak_mib": 4000.0,
+        "jvm_peak_node": "model.ecommerce_lakehouse.fct_events",
+    }
+    return {
+        "events_requested": events,
+        "events_generated": events + 17,
+        "generate_seconds": 5.0,
+        "floor_seconds": 10.0,
+        "full_build_seconds": full,
+        "daily_build_seconds": full / 4,
+        "full_layers": layers,
+        "daily_layers": layers,
+        "full_build_ok": True,
+        "daily_build_ok": True,
+        "full_memory": memory,
+        "daily_memory": {**memory, "tree_peak_mib": 9000.0},
+        "sizes_mib": {"bronze": 30.0, "ml": 80.0},
+        "labelled_pairs": 1234,
+        "pandas_seconds": 3.0,
+        "pandas_read_seconds": 1.0,
+        "pandas_peak_rss_mib": 400.0,
+        "python_peak_rss_mib": 2048.0,
+        "jvm_peak_rss_mib": 4096.0,
+        "processor": processor,
+        "cores": 2,
+        "mem_gib": 24,
+        "commit": "abc1234",
+        "measured": measured,
+        "command": f"lakehouse bench --sizes {events} --days 30",
+    }
+
+
+def test_the_report_is_written_whole_from_the_kept_results(tmp_path: Path) -> None:
+    from lakehouse.bench import report
+
+    kept = tmp_path / "results"
+    report.save(kept, [_result(1_000_000, 300.0), _result(10_000_000, 1800.0)])
+    # a second run of one size on the same machine replaces its file; another machine's run is kept beside it
+    report.save(kept, [_result(1_000_000, 200.0, measured="2026-12-02")])
+    report.save(kept, [_result(1_000_000, 500.0, processor="Other CPU", measured="2026-11-30")])
+    assert len(list(kept.glob("*.json"))) == 3
+    text = report.render(report.load(kept))
+
+    rows = [line for line in text.splitlines() if line.startswith("| 1,000,017") or line.startswith("| 10,000,017")]
+    assert len(rows) == 3 and sum("abc1234" in row for row in rows) == 3
+    targets = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines() if " | <= " in line}
+    # the newest 1M run (200 s over a 10 s floor), the 10M run (1,800 s; its daily build 450 s)
+    assert "20.0x (200 s, floor 10 s)" in targets["full build, 1M events"]
+    assert "180.0x (1,800 s" in targets["full build, 10M events"]
+    assert "45.0x (450 s" in targets["daily build, 10M events"]
+    assert "80 MiB" in targets["ml schema on disk, 1M events"]
+    assert "9.4 GB at most" in targets["whole-run memory, sampled"]  # 9,000 MiB
+    assert "Test CPU 9000 (2, 24 GiB)" in text and "Other CPU (2, 24 GiB)" in text

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lakehouse.generate import (
+from lakehouse.datagen.generate import (
     NO_DEFECTS,
     REES46_COLUMNS,
     RETAILROCKET_COLUMNS,

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.dbt
 def test_each_generic_test_fails_exactly_the_rows_it_should(spark, dbt_target_path: Path) -> None:  # type: ignore[no-untyped-def]
     from dbt.cli.main import dbtRunner
 
-    from lakehouse.dbt_runner import project_dir
+    from lakehouse.engine.dbt_runner import project_dir
 
     root = str(project_dir())
     result = dbtRunner().invoke(

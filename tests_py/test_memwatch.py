@@ -7,8 +7,8 @@ import sys
 import time
 from types import SimpleNamespace
 
-from lakehouse.memwatch import BETWEEN_NODES, MemoryWatch, Sample, process_tree
-from lakehouse.pipeline_bench import memory_lines
+from lakehouse.bench.memwatch import BETWEEN_NODES, MemoryWatch, Sample, process_tree
+from lakehouse.bench.pipeline import memory_lines
 
 
 def _event(name: str, uid: str = "") -> SimpleNamespace:

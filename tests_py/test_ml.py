@@ -60,7 +60,7 @@ def test_purged_split_keeps_every_training_label_day_before_validation() -> None
 def test_data_shortfall_counts_only_the_snapshots_past_the_embargo() -> None:
     import datetime as dt
 
-    from lakehouse_ml.pipeline import data_shortfall
+    from lakehouse_ml.schedule import data_shortfall
 
     days = [dt.date(2019, 10, d) for d in range(1, 10)]
     counts = {(d, label): 5 for d in days for label in (False, True)}
@@ -103,7 +103,7 @@ def test_champion_moves_only_when_beaten_on_the_same_data(tmp_path: Path) -> Non
     import mlflow
 
     from lakehouse_ml import registry
-    from lakehouse_ml.pipeline import run_training
+    from lakehouse_ml.training_run import run_training
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     first = run_training(_frame(seed=1), "gate_test", experiment="gate_test", tracking_uri=uri)
@@ -137,7 +137,7 @@ def test_champion_moves_only_when_beaten_on_the_same_data(tmp_path: Path) -> Non
 
 
 def test_training_does_not_depend_on_row_order(tmp_path: Path) -> None:
-    from lakehouse_ml.pipeline import run_training
+    from lakehouse_ml.training_run import run_training
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     frame = _frame(seed=2)
@@ -150,7 +150,8 @@ def test_training_does_not_depend_on_row_order(tmp_path: Path) -> None:
 def test_training_on_compact_keys_is_the_run_on_python_objects(tmp_path: Path) -> None:
     """Keys as Arrow strings and datetime64 (what ``collect_training_pairs`` hands over) sort like Python
     strings and dates: the same rows in the same order, so the same model and the same run row."""
-    from lakehouse_ml.pipeline import _compact, run_training
+    from lakehouse_ml.training_run import run_training
+    from lakehouse_ml.transfer import _compact
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     frame = _frame(seed=4)
@@ -243,7 +244,7 @@ def test_references_follow_the_generators_rates_and_its_visits(tmp_path: Path) -
 def test_scoring_covers_the_latest_and_unscored_out_of_time_snapshots() -> None:
     import datetime as dt
 
-    from lakehouse_ml.pipeline import dates_to_score
+    from lakehouse_ml.schedule import dates_to_score
 
     days = [dt.date(2019, 10, d) for d in range(1, 8)]
     trained_until = dt.date(2019, 10, 4)
@@ -284,7 +285,7 @@ def test_training_pairs_are_sampled_in_spark_with_validation_whole(spark) -> Non
     model's columns, and the same rows on every call."""
     from decimal import Decimal
 
-    from lakehouse_ml.pipeline import collect_training_pairs
+    from lakehouse_ml.sampling import collect_training_pairs
 
     frame = _labelled_mart(n_days=4, per_day=2_000)
     frame["extra_column"] = 1.0
@@ -313,7 +314,7 @@ def test_training_pairs_are_sampled_in_spark_with_validation_whole(spark) -> Non
 def test_validation_pairs_above_their_cap_are_a_uniform_deterministic_draw(spark) -> None:  # type: ignore[no-untyped-def]
     """Above ``max_valid_rows`` the validation snapshot is drawn by a hash of the pair key: about the cap,
     the positive rate kept, the same rows on every call; training rows are not touched by it."""
-    from lakehouse_ml.pipeline import collect_training_pairs
+    from lakehouse_ml.sampling import collect_training_pairs
 
     frame = _labelled_mart(n_days=3, per_day=4_000)
     mart = spark.createDataFrame(frame)
@@ -337,7 +338,7 @@ def test_results_travel_as_files_on_a_local_session_and_arrive_unchanged(spark, 
     no folder behind; a local session uses it, Databricks never does."""
     import datetime as dt
 
-    from lakehouse_ml.pipeline import local_spill_dir, to_pandas
+    from lakehouse_ml.transfer import local_spill_dir, to_pandas
 
     rows = [
         (dt.date(2019, 10, 1 + i % 3), f"u{i}", i, float(i) / 7 if i % 5 else None, i % 2 == 0, i if i % 4 else None)
@@ -372,7 +373,7 @@ def test_retraining_follows_the_schedule() -> None:
     """A candidate every `every_days` new labelled days; always when asked, without a champion or a run."""
     import datetime as dt
 
-    from lakehouse_ml.pipeline import retrain_decision
+    from lakehouse_ml.schedule import retrain_decision
 
     last = dt.date(2019, 10, 20)
     assert retrain_decision(last, last, True, 7) == (
@@ -393,8 +394,9 @@ def test_features_null_or_constant_everywhere_are_left_out_of_the_fit(tmp_path: 
     varies says nothing either. Both are left out (named, with why), the model trains on the rest and its
     own feature list says what it reads."""
     from lakehouse_ml.features import usable_features
-    from lakehouse_ml.pipeline import model_features, run_training
     from lakehouse_ml.registry import configure
+    from lakehouse_ml.scoring import model_features
+    from lakehouse_ml.training_run import run_training
 
     frame = _frame(seed=5)
     frame["price_to_category_median"] = np.nan
@@ -422,7 +424,7 @@ def test_features_null_or_constant_everywhere_are_left_out_of_the_fit(tmp_path: 
 def test_too_little_labelled_data_skips_training_with_a_reason() -> None:
     import datetime as dt
 
-    from lakehouse_ml.pipeline import data_shortfall
+    from lakehouse_ml.schedule import data_shortfall
 
     d1, d2, d3 = (dt.date(2019, 10, d) for d in (1, 2, 3))
     assert (
@@ -448,7 +450,7 @@ def test_scoring_reads_the_champions_own_features(spark, tmp_path: Path) -> None
     from pyspark.sql import functions as F
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from lakehouse_ml.pipeline import probability_udf
+    from lakehouse_ml.scoring import probability_udf
 
     frame = _frame(n_days=1, per_day=300, seed=6).reset_index(drop=True)
     frame["row"] = frame.index
@@ -469,7 +471,7 @@ def test_scoring_reads_the_champions_own_features(spark, tmp_path: Path) -> None
 def test_scoring_covers_each_sources_latest_snapshot() -> None:
     import datetime as dt
 
-    from lakehouse_ml.pipeline import dates_to_score
+    from lakehouse_ml.schedule import dates_to_score
 
     web = [dt.date(2019, 10, d) for d in range(1, 8)]
     app = [dt.date(2015, 8, d) for d in range(1, 8)]

@@ -34,7 +34,7 @@ def _unique_deliveries(files: list[tuple[int, Path]]) -> list[tuple[int, Path]]:
 
 
 def _delivered_lines(path: Path) -> int:
-    from lakehouse.reliability import rows_in
+    from lakehouse.ops.reliability import rows_in
 
     return rows_in(path.read_bytes(), path.name) or 0
 
@@ -48,7 +48,7 @@ def _valid_events(house) -> pd.DataFrame:  # type: ignore[no-untyped-def]
 
 
 def test_every_table_is_delta_in_a_layer_schema(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]
-    from lakehouse.summary import table_inventory
+    from lakehouse.reports.summary import table_inventory
 
     tables = {f"{t.schema}.{t.name}": t for t in table_inventory(spark)}
     models = {
@@ -354,7 +354,7 @@ def full_sql(lakehouse, run_dbt, dbt_target_path):  # type: ignore[no-untyped-de
 def _fingerprint(spark, frame) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     from pyspark.sql import functions as F
 
-    from lakehouse.reliability import RUN_COLUMNS
+    from lakehouse.ops.reliability import RUN_COLUMNS
 
     cols = [
         F.array_sort(F.map_entries(F.col(f"`{f.name}`"))) if f.dataType.typeName() == "map" else F.col(f"`{f.name}`")
@@ -635,7 +635,7 @@ def test_training_profile_is_the_deciles_of_the_training_pairs_or_of_their_draw(
     import numpy as np
     from pyspark.sql import functions as F
 
-    from lakehouse_ml.pipeline import DRAW_BUCKETS, pair_draw_bucket
+    from lakehouse_ml.sampling import DRAW_BUCKETS, pair_draw_bucket
 
     table = "ml.ml_feature_training_profile"
     runs = spark.table("ml.ml_conversion_training_runs").select("model_version", "train_from", "train_to")
@@ -693,7 +693,7 @@ def test_model_report_bounds_the_champion_by_the_bayes_oracle_and_the_clairvoyan
     """On the mart the champion was validated on (the first build's): the champion's log loss is not
     better than the Bayes oracle's, and the clairvoyant bound's is lower still; every share is of the
     Bayes oracle's, with an interval around it."""
-    from lakehouse.model_report import build_report
+    from lakehouse.reports.model_report import build_report
     from lakehouse_ml.oracle import render
 
     table, context = build_report(spark, table=FIRST_RUN_FEATURES, bootstrap=50)

@@ -1,4 +1,4 @@
-"""Faults and bad input: the reliability scenarios (lakehouse.reliability, the definitions `lakehouse
+"""Faults and bad input: the reliability scenarios (lakehouse.ops.reliability, the definitions `lakehouse
 reliability` runs) as assertions on the shared lakehouse, whose first drop carries every scenario's file;
 the fault scenarios on the smallest selection that proves each."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import reliability
+from lakehouse.ops import reliability
 
 pytestmark = pytest.mark.dbt
 

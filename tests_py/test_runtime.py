@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.paths import lakehouse_paths
-from lakehouse.runtime import JavaNotFoundError, check_java, java_major_version, spark_conf
+from lakehouse.engine.paths import lakehouse_paths
+from lakehouse.engine.runtime import JavaNotFoundError, check_java, java_major_version, spark_conf
 
 
 def _fake_java(tmp_path: Path, version_line: str) -> str:
@@ -49,7 +49,7 @@ def test_everything_lives_under_one_overridable_home(tmp_path: Path, monkeypatch
 
 
 def test_session_is_delta_enabled_and_reused(spark) -> None:  # type: ignore[no-untyped-def]
-    from lakehouse.runtime import get_spark
+    from lakehouse.engine.runtime import get_spark
 
     assert get_spark() is get_spark()  # one session per process
     assert spark.conf.get("spark.sql.sources.default") == "delta"

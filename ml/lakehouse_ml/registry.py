@@ -36,9 +36,8 @@ def configure(tracking_uri: str | None = None, registry_uri: str | None = None, 
     """
     tracking_uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
     if not tracking_uri:
-        from lakehouse.paths import lakehouse_paths
-
-        tracking_uri = lakehouse_paths().mlflow_tracking_uri
+        # this package ships alone (the wheel), so the local default comes from the engine's environment
+        raise ValueError("no MLflow tracking URI: pass one or set MLFLOW_TRACKING_URI (the local engine sets it)")
     if tracking_uri.startswith("sqlite:///"):
         os.makedirs(os.path.dirname(tracking_uri.removeprefix("sqlite:///")), exist_ok=True)
     mlflow.set_tracking_uri(tracking_uri)

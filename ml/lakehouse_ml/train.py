@@ -59,7 +59,7 @@ def train_model(train: pd.DataFrame, valid: pd.DataFrame, seed: int = 7) -> Trai
         # small, regularised trees at a low rate: the validation snapshot comes after the training ones, and
         # larger trees at a high rate fit the training days' particulars (on the 1M-event demo's split, 63
         # leaves at rate 0.3 scored ROC-AUC 0.735 and a worse log loss than the three-feature baseline;
-        # these settings 0.794, the best log loss and Brier of the variants in docs/design-notes.md)
+        # these settings 0.794, the best log loss and Brier of the variants in docs/ml.md)
         "learning_rate": 0.05,
         "max_iter": 400,
         "max_leaf_nodes": 15,

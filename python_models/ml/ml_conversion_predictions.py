@@ -14,7 +14,7 @@ def model(dbt, session):
         materialized="incremental",
         unique_key=["as_of_date", "user_id", "product_id"],
     )
-    from lakehouse_ml.pipeline import score_snapshots
+    from lakehouse_ml.scoring import score_snapshots
 
     return score_snapshots(
         session,

@@ -19,7 +19,9 @@ def model(dbt, session):
         # a column added to the run log reaches an existing table (earlier rows read null in it)
         on_schema_change="append_new_columns",
     )
-    from lakehouse_ml.pipeline import RUN_SCHEMA_DDL, collect_training_pairs, run_training, training_due
+    from lakehouse_ml.sampling import collect_training_pairs
+    from lakehouse_ml.schedule import training_due
+    from lakehouse_ml.training_run import RUN_SCHEMA_DDL, run_training
 
     mart = dbt.ref("ml_user_item_features")
     model_name = dbt.config.meta_get("ml_model_name")

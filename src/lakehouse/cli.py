@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import os
 import sys
 import time
 from pathlib import Path
 
-from lakehouse.paths import lakehouse_paths
+from lakehouse.engine.paths import lakehouse_paths
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from lakehouse.generate import GeneratorConfig, write_landing
+    from lakehouse.datagen.generate import GeneratorConfig, write_landing
 
     paths = lakehouse_paths()
     cfg = GeneratorConfig(
@@ -42,7 +41,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def _report_landing_problems() -> None:
     """One line per landing file this run could not ingest (rejected or empty), on stderr."""
-    from lakehouse.runtime import get_spark
+    from lakehouse.engine.runtime import get_spark
 
     spark = get_spark()
     if not spark.catalog.tableExists("bronze.brz_landing_files"):
@@ -56,7 +55,7 @@ def _report_landing_problems() -> None:
 
 
 def _cmd_dbt(args: argparse.Namespace) -> int:
-    from lakehouse.dbt_runner import run_dbt
+    from lakehouse.engine.dbt_runner import run_dbt
 
     ok = run_dbt(args.dbt_args)
     if args.dbt_args[:1] in (["build"], ["run"]):
@@ -65,23 +64,32 @@ def _cmd_dbt(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from lakehouse import pipeline_bench
+    from lakehouse.bench import pipeline as pipeline_bench
+    from lakehouse.bench import report
 
+    out = Path(args.out) if args.out else None
+    kept = out.parent / report.RESULTS if out else None
+    if args.report_only:
+        if out is None or kept is None:
+            print("error: --report-only needs --out (the report to write)", file=sys.stderr)
+            return 2
+        report.write(out, kept)
+        print(f"{out} written from {kept}")
+        return 0
     sizes = [int(float(x)) for x in args.sizes.split(",")]
-    work = Path(args.work_dir)
-    results = pipeline_bench.run_sizes(sizes, args.days, work)
+    results = pipeline_bench.run_sizes(sizes, args.days, Path(args.work_dir))
     print(pipeline_bench.render(results))
-    if args.out:
-        command = f"lakehouse bench --sizes {args.sizes} --days {args.days}"
-        pipeline_bench.write_benchmarks_md(Path(args.out), results, command)
-        print(f"figures written to {args.out}")
+    if out is not None and kept is not None:
+        report.save(kept, results)
+        report.write(out, kept)
+        print(f"results kept in {kept}; {out} written from them")
     return 0 if all(r["full_build_ok"] and r["daily_build_ok"] for r in results) else 1
 
 
 def _cmd_bench_one(args: argparse.Namespace) -> int:
     import json
 
-    from lakehouse import pipeline_bench
+    from lakehouse.bench import pipeline as pipeline_bench
 
     result = pipeline_bench.run_one(args.events, args.days, Path(args.work_dir))
     Path(args.json).write_text(json.dumps(result, indent=1, default=str))
@@ -91,7 +99,7 @@ def _cmd_bench_one(args: argparse.Namespace) -> int:
 def _cmd_reliability(args: argparse.Namespace) -> int:
     import tempfile
 
-    from lakehouse import reliability
+    from lakehouse.ops import reliability
 
     work = Path(args.work_dir or tempfile.mkdtemp(prefix="lakehouse-reliability-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -111,8 +119,8 @@ def _cmd_reliability(args: argparse.Namespace) -> int:
 def _cmd_fingerprints(args: argparse.Namespace) -> int:
     import json
 
-    from lakehouse.reliability import fingerprints
-    from lakehouse.runtime import get_spark
+    from lakehouse.engine.runtime import get_spark
+    from lakehouse.ops.reliability import fingerprints
 
     got = fingerprints(get_spark())
     text = json.dumps(got, indent=1, sort_keys=True)
@@ -124,17 +132,17 @@ def _cmd_fingerprints(args: argparse.Namespace) -> int:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from lakehouse import summary
-    from lakehouse.dbt_runner import project_dir
-    from lakehouse.runtime import get_spark
+    from lakehouse.engine.dbt_runner import project_dir
+    from lakehouse.engine.runtime import get_spark
+    from lakehouse.reports import summary
 
     print(summary.render(get_spark(), lakehouse_paths(), str(project_dir() / "target")))
     return 0
 
 
 def _dashboard(out: str | None) -> Path:
-    from lakehouse import dashboard
-    from lakehouse.runtime import get_spark
+    from lakehouse.engine.runtime import get_spark
+    from lakehouse.reports import dashboard
 
     path = Path(out) if out else lakehouse_paths().reports / "kpi_dashboard.html"
     return dashboard.build(get_spark(), path)
@@ -144,7 +152,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     path = _dashboard(args.out)
     print(f"KPI dashboard: {path} (open it in a browser: file://{path.resolve()})")
     if args.screenshot:
-        from lakehouse import browser
+        from lakehouse.reports import browser
 
         shot = browser.screenshot(path.resolve().as_uri(), Path(args.screenshot))
         print(f"screenshot (headless Chromium): {shot}")
@@ -152,9 +160,9 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _eda(out: str | None) -> tuple[Path, list]:
-    from lakehouse import eda
-    from lakehouse.dbt_runner import project_dir
-    from lakehouse.runtime import get_spark
+    from lakehouse.engine.dbt_runner import project_dir
+    from lakehouse.engine.runtime import get_spark
+    from lakehouse.reports import eda
 
     root = project_dir()
     path = Path(out) if out else lakehouse_paths().reports / "eda.html"
@@ -185,8 +193,8 @@ def _cmd_eda(args: argparse.Namespace) -> int:
 def _cmd_sql(args: argparse.Namespace) -> int:
     import io
 
-    from lakehouse import sql_access
-    from lakehouse.runtime import get_spark
+    from lakehouse.access import sql_access
+    from lakehouse.engine.runtime import get_spark
 
     spark = get_spark()
     if args.execute:
@@ -197,52 +205,15 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 
 def _cmd_sql_server(args: argparse.Namespace) -> int:
-    import signal
-    import threading
+    from lakehouse.access import sql_access
 
-    import pyspark
-
-    from lakehouse import sql_access
-    from lakehouse.runtime import get_spark, lakehouse_jar
-
-    password = os.environ.get("LAKEHOUSE_SQL_PASSWORD") or None
-    refusal = sql_access.endpoint_refusal(args.host, password)
-    if refusal:
-        print(refusal, file=sys.stderr)
-        return 2
-    if lakehouse_jar() is None:
-        print(
-            "error: the SQL endpoint's read-only check is Java compiled here: install a JDK with javac", file=sys.stderr
-        )
-        return 2
-    spark = get_spark(sql_access.ENDPOINT_CONF)
-    server = sql_access.start_thrift_server(spark, args.port, args.host, require_password=bool(password))
-    if not sql_access.wait_for_port(args.host, args.port):
-        print(f"error: the Thrift server did not open {args.host}:{args.port}", file=sys.stderr)
-        return 1
-    user = os.environ.get("LAKEHOUSE_SQL_USER", "analyst")
-    url = f"jdbc:hive2://{args.host}:{args.port}/default"
-    beeline = Path(pyspark.__file__).parent / "bin" / "beeline"
-    print(f"Thrift server (HiveServer2 protocol) on {args.host}:{args.port}, read-only; stop it with Ctrl-C or SIGTERM")
-    if password:
-        print(f"  JDBC URL: {url}  (user {user}, the password in LAKEHOUSE_SQL_PASSWORD)")
-        print(f"  beeline:  {beeline} -u {url} -n {user} -p <password>")
-    else:
-        print(f"  JDBC URL: {url}  (no password, loopback only; set LAKEHOUSE_SQL_PASSWORD to require one)")
-        print(f"  beeline:  {beeline} -u {url}")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        stop.wait()
-    server.stop()
-    print("Thrift server stopped")
-    return 0
+    return sql_access.serve(args.host, args.port)
 
 
 def _cmd_sql_load(args: argparse.Namespace) -> int:
     """A bounded load test of a running `lakehouse sql-server` on this machine: the analysts' guide's queries."""
-    from lakehouse import sql_access
-    from lakehouse.dbt_runner import project_dir
+    from lakehouse.access import sql_access
+    from lakehouse.engine.dbt_runner import project_dir
 
     queries = sql_access.analyst_queries((project_dir() / "docs" / "analysts.md").read_text())
     try:
@@ -265,7 +236,7 @@ def _cmd_sql_load(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     """Generate data if the landing zone is empty, build everything, generate docs, print the summary."""
-    from lakehouse.dbt_runner import run_dbt
+    from lakehouse.engine.dbt_runner import run_dbt
 
     paths = lakehouse_paths()
     timings: dict[str, float] = {}
@@ -301,7 +272,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_ingest(args: argparse.Namespace) -> int:
-    from lakehouse import bench
+    from lakehouse.bench import stages as bench
 
     phases, memory = bench.run_ingestion_benchmark(args.events, args.days, args.seed)
     print(bench.render(phases, memory))
@@ -309,7 +280,7 @@ def _cmd_bench_ingest(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_ml(args: argparse.Namespace) -> int:
-    from lakehouse import bench
+    from lakehouse.bench import stages as bench
 
     for line in bench.run_ml_benchmark(args.min_pairs, args.model_name, train=not args.scoring_only):
         print(line)
@@ -317,19 +288,19 @@ def _cmd_bench_ml(args: argparse.Namespace) -> int:
 
 
 def _cmd_model_report(args: argparse.Namespace) -> int:
-    from lakehouse import model_report
+    from lakehouse.reports import model_report
 
     return model_report.main(args.model_name, args.bootstrap)
 
 
 def _cmd_check_bundle(args: argparse.Namespace) -> int:
-    from lakehouse import bundle_check
+    from lakehouse.ops import bundle_check
 
     return bundle_check.main(Path(args.manifest) if args.manifest else None)
 
 
 def _cmd_scan_secrets(args: argparse.Namespace) -> int:
-    from lakehouse import secret_scan
+    from lakehouse.ops import secret_scan
 
     return secret_scan.main()
 
@@ -376,7 +347,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench_all.add_argument("--sizes", default="1000000,5000000,10000000", help="events per run, comma-separated")
     bench_all.add_argument("--days", type=int, default=30)
     bench_all.add_argument("--work-dir", default="/tmp/lakehouse-bench", help="one lakehouse per size under it")
-    bench_all.add_argument("--out", help="also rewrite the figures in this markdown file (BENCHMARKS.md)")
+    bench_all.add_argument(
+        "--out", help="keep each size's result under benchmarks/results/ beside this file and write it (BENCHMARKS.md)"
+    )
+    bench_all.add_argument(
+        "--report-only", action="store_true", help="write --out from the kept results without running the bench"
+    )
     bench_all.set_defaults(func=_cmd_bench)
     one = sub.add_parser("bench-one", help="one size of `bench`, in a fresh LAKEHOUSE_HOME")
     one.add_argument("--events", type=int, required=True)
@@ -445,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from lakehouse.runtime import JavaNotFoundError, LakehouseBusyError
+    from lakehouse.engine.runtime import JavaNotFoundError, LakehouseBusyError
 
     try:
         return int(args.func(args))

@@ -7,7 +7,7 @@
 -- trains a version but only a promoted one scores, so most runs profile nothing.
 -- Above var `drift_profile_max_pairs` ({{ max_pairs }}; 0 = no cap) training pairs, a version is profiled
 -- on a uniform draw of about that many: the pairs whose key hashes below a threshold, the hash training
--- draws its sample with (lakehouse_ml.pipeline.collect_training_pairs), so at the training cap the
+-- draws its sample with (lakehouse_ml.sampling.collect_training_pairs), so at the training cap the
 -- profile describes about the pairs the version trained on. The whole window cost a pass per feature over
 -- every training pair. On the 1M bench the draw's edges matched the whole window's but where a whole-number
 -- feature's decile sat on a boundary between two values (BENCHMARKS.md).

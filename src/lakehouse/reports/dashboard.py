@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lakehouse import html_report as h
+from lakehouse.reports import html_report as h
 
 # what the page reads; each is a public mart with a contract (models/marts/kpis), and dim_sources
 MARTS = (

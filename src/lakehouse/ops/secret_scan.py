@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 BASELINE = ".secrets.baseline"
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).resolve().parents[3]
 
 
 def _tracked_files(root: Path) -> list[str]:

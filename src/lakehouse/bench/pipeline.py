@@ -9,8 +9,9 @@ Each size runs in its own process and LAKEHOUSE_HOME (one SparkSession per proce
 5. the single-machine baseline: pandas reads the same web-shop CSVs and computes per-pair features;
 6. peak RSS of the Python process and of the JVM, table sizes on disk.
 
-`lakehouse bench` drives the sizes and prints one table; `--out BENCHMARKS.md` also rewrites the figures
-section of that file.
+`lakehouse bench` drives the sizes and prints one table; with `--out BENCHMARKS.md` each size's result is
+kept as a file under `benchmarks/results/` and the report is written again whole from those files
+(``lakehouse.bench.report``).
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ import sys
 import time
 from pathlib import Path
 
-from lakehouse.bench import _peak_rss_mib
-from lakehouse.memwatch import MemoryWatch
+from lakehouse.bench.memwatch import MemoryWatch
+from lakehouse.bench.stages import _peak_rss_mib
 
 LAYERS = ("bronze", "silver", "gold", "features", "training", "scoring")
 
@@ -141,10 +142,10 @@ def pandas_baseline(landing: Path) -> dict[str, float]:
 
 def run_one(events: int, days: int, work: Path, seed: int = 42) -> dict:
     """One size, in this process (LAKEHOUSE_HOME must be a fresh folder)."""
-    from lakehouse.dbt_runner import run_dbt
-    from lakehouse.generate import GeneratorConfig, write_landing
-    from lakehouse.paths import lakehouse_paths
-    from lakehouse.runtime import get_spark
+    from lakehouse.datagen.generate import GeneratorConfig, write_landing
+    from lakehouse.engine.dbt_runner import run_dbt
+    from lakehouse.engine.paths import lakehouse_paths
+    from lakehouse.engine.runtime import get_spark
 
     paths = lakehouse_paths()
     if paths.warehouse.exists() and any(paths.warehouse.iterdir()):
@@ -203,7 +204,7 @@ def run_one(events: int, days: int, work: Path, seed: int = 42) -> dict:
     out["python_peak_rss_mib"] = _peak_rss_mib()
     out["jvm_peak_rss_mib"] = _peak_rss_mib(jvm_pid)
     # its own process, so its peak memory is its own
-    code = "import json,sys; from pathlib import Path; from lakehouse.pipeline_bench import pandas_baseline; "
+    code = "import json,sys; from pathlib import Path; from lakehouse.bench.pipeline import pandas_baseline; "
     code += "print(json.dumps(pandas_baseline(Path(sys.argv[1]))))"
     done = subprocess.run([sys.executable, "-c", code, str(paths.landing)], capture_output=True, text=True)
     if done.returncode == 0:
@@ -286,16 +287,6 @@ def render(results: list[dict]) -> str:
     return "\n".join(table + [line for r in results for line in memory_lines(r)])
 
 
-def markdown(results: list[dict], command: str) -> str:
-    head = "| " + " | ".join(HEADER) + " |\n|" + "---|" * len(HEADER) + "\n"
-    body = "".join("| " + " | ".join(_row(r)) + " |\n" for r in results)
-    machine = (
-        f"{os.cpu_count()} cores ({_cpu_model()}), {_mem_gib():.0f} GiB RAM, {platform.system()} {platform.machine()}, "
-        f"Python {platform.python_version()}"
-    )
-    return f"Measured {dt.date.today().isoformat()} on {machine}; command: `{command}`.\n\n" + head + body
-
-
 def _cpu_model() -> str:
     """The processor's name (machines of one size differ: the same 5M build took 2,324 s on one and 1,021 s
     on another)."""
@@ -306,6 +297,28 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "processor unknown"
+
+
+def _commit() -> str:
+    """The checkout's commit, marked ``-dirty`` when tracked files differ from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def machine_facts() -> dict[str, object]:
+    """What a figure depends on besides the code: the processor, cores, memory, Python, and the commit."""
+    return {
+        "processor": _cpu_model(),
+        "cores": os.cpu_count(),
+        "mem_gib": round(_mem_gib()),
+        "python": platform.python_version(),
+        "commit": _commit(),
+        "measured": dt.date.today().isoformat(),
+    }
 
 
 def _mem_gib() -> float:
@@ -334,26 +347,8 @@ def run_sizes(sizes: list[int], days: int, work: Path) -> list[dict]:
         done = subprocess.run([*cmd, "--work-dir", str(folder), "--json", str(out)], env=env, check=False)
         if done.returncode != 0 or not out.exists():
             raise RuntimeError(f"the {events:,}-event run failed (exit {done.returncode}); see its output above")
-        results.append(json.loads(out.read_text()))
+        result = json.loads(out.read_text())
+        result.update(machine_facts(), days=days, command=f"lakehouse bench --sizes {events} --days {days}")
+        results.append(result)
         print(render(results), flush=True)
     return results
-
-
-def write_benchmarks_md(path: Path, results: list[dict], command: str) -> None:
-    """Replace the generated figures between the markers of BENCHMARKS.md (the prose stays)."""
-    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
-    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{begin}\n{end}\n"
-    if begin not in text:
-        text += f"\n{begin}\n{end}\n"
-    head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    detail = "\n".join(
-        f"- {r['events_generated']:,} events: labelled pairs {r['labelled_pairs']:,}; daily layers "
-        + ", ".join(f"{k} {v:.0f}s" for k, v in r["daily_layers"].items())
-        + f"; tables per schema MiB {', '.join(f'{k} {v:,.0f}' for k, v in r['sizes_mib'].items())}; "
-        f"pandas read {r['pandas_read_seconds']:.0f}s of {r['pandas_seconds']:.0f}s, "
-        f"peak RSS {r['pandas_peak_rss_mib'] / 1024:.1f} GiB"
-        + "".join(f"; {line.split(', ', 1)[1]}" for line in memory_lines(r))
-        for r in results
-    )
-    path.write_text(f"{head}{begin}\n{markdown(results, command)}\n{detail}\n{end}{tail}")

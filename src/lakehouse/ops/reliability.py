@@ -368,7 +368,7 @@ def fingerprints(spark, schemas: tuple[str, ...] = ("silver", "gold", "ml")) -> 
     out); of the ML schema only DETERMINISTIC_ML_TABLES (the others carry run ids by design)."""
     from pyspark.sql import functions as F
 
-    from lakehouse.summary import table_inventory
+    from lakehouse.reports.summary import table_inventory
 
     out = {}
     for table in table_inventory(spark, schemas):
@@ -452,10 +452,10 @@ def run_report(work: Path, events: int = 3000, days: int = 14, recovery: bool = 
     """Build the scenario lakehouse under ``work`` (this process' Spark) and run every scenario."""
     import datetime as dt
 
-    from lakehouse.dbt_runner import run_dbt
-    from lakehouse.generate import GeneratorConfig, write_landing
-    from lakehouse.paths import lakehouse_paths
-    from lakehouse.runtime import get_spark
+    from lakehouse.datagen.generate import GeneratorConfig, write_landing
+    from lakehouse.engine.dbt_runner import run_dbt
+    from lakehouse.engine.paths import lakehouse_paths
+    from lakehouse.engine.runtime import get_spark
 
     home = work / "home"
     os.environ["LAKEHOUSE_HOME"] = str(home)

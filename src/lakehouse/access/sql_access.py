@@ -6,7 +6,10 @@ home's lock like any other run.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+from pathlib import Path
 from typing import TextIO
 
 PROMPT = "lakehouse-sql> "
@@ -258,3 +261,46 @@ def render_load(result: dict[str, object], seconds: float) -> str:
         *[f"  failure: {f}" for f in result["failures"]],  # type: ignore[attr-defined]
     ]
     return "\n".join(lines)
+
+
+def serve(host: str, port: int) -> int:
+    """Serve the lakehouse read-only over JDBC/Thrift until SIGTERM or Ctrl-C (`lakehouse sql-server`)."""
+    import signal
+    import threading
+
+    import pyspark
+
+    from lakehouse.engine.runtime import get_spark, lakehouse_jar
+
+    password = os.environ.get("LAKEHOUSE_SQL_PASSWORD") or None
+    refusal = endpoint_refusal(host, password)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
+    if lakehouse_jar() is None:
+        print(
+            "error: the SQL endpoint's read-only check is Java compiled here: install a JDK with javac", file=sys.stderr
+        )
+        return 2
+    spark = get_spark(ENDPOINT_CONF)
+    server = start_thrift_server(spark, port, host, require_password=bool(password))
+    if not wait_for_port(host, port):
+        print(f"error: the Thrift server did not open {host}:{port}", file=sys.stderr)
+        return 1
+    user = os.environ.get("LAKEHOUSE_SQL_USER", "analyst")
+    url = f"jdbc:hive2://{host}:{port}/default"
+    beeline = Path(pyspark.__file__).parent / "bin" / "beeline"
+    print(f"Thrift server (HiveServer2 protocol) on {host}:{port}, read-only; stop it with Ctrl-C or SIGTERM")
+    if password:
+        print(f"  JDBC URL: {url}  (user {user}, the password in LAKEHOUSE_SQL_PASSWORD)")
+        print(f"  beeline:  {beeline} -u {url} -n {user} -p <password>")
+    else:
+        print(f"  JDBC URL: {url}  (no password, loopback only; set LAKEHOUSE_SQL_PASSWORD to require one)")
+        print(f"  beeline:  {beeline} -u {url}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    server.stop()
+    print("Thrift server stopped")
+    return 0

@@ -255,7 +255,7 @@ def python_model_job_errors(manifest: dict) -> list[str]:
 
 
 def main(manifest_path: Path | None = None) -> int:
-    from lakehouse.dbt_runner import project_dir
+    from lakehouse.engine.dbt_runner import project_dir
 
     errors = check_bundle(project_dir())
     if manifest_path is not None:

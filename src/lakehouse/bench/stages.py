@@ -32,10 +32,10 @@ class Phase:
 
 def run_ingestion_benchmark(events: int, days: int, seed: int = 42) -> tuple[list[Phase], dict[str, float]]:
     """Generate ``events`` into a fresh LAKEHOUSE_HOME, then build Bronze and Silver with dbt, timed."""
-    from lakehouse.dbt_runner import run_dbt
-    from lakehouse.generate import GeneratorConfig, write_landing
-    from lakehouse.paths import lakehouse_paths
-    from lakehouse.runtime import get_spark
+    from lakehouse.datagen.generate import GeneratorConfig, write_landing
+    from lakehouse.engine.dbt_runner import run_dbt
+    from lakehouse.engine.paths import lakehouse_paths
+    from lakehouse.engine.runtime import get_spark
 
     paths = lakehouse_paths()
     if paths.warehouse.exists() and any(paths.warehouse.iterdir()):
@@ -82,7 +82,7 @@ def run_ml_benchmark(min_pairs: int, model_name: str = "ecommerce_conversion", t
     import mlflow
     from pyspark.sql import functions as F
 
-    from lakehouse.runtime import get_spark
+    from lakehouse.engine.runtime import get_spark
     from lakehouse_ml import registry
     from lakehouse_ml.features import FEATURES, KEY_COLUMNS, time_split
     from lakehouse_ml.train import train_model
@@ -97,7 +97,7 @@ def run_ml_benchmark(min_pairs: int, model_name: str = "ecommerce_conversion", t
     if n_pairs < min_pairs:
         lines.append(f"warning: fewer than {min_pairs:,} labelled pairs; generate more events for this benchmark")
     if train:
-        from lakehouse.model_report import label_horizon_days
+        from lakehouse.reports.model_report import label_horizon_days
 
         training, valid = time_split(frame, embargo_days=label_horizon_days())
         started = time.perf_counter()
@@ -135,7 +135,7 @@ def run_ml_benchmark(min_pairs: int, model_name: str = "ecommerce_conversion", t
             lines.append("scoring: skipped, no champion registered (run `make demo` first)")
             return lines
         model_uri, label = f"models:/{model_name}/{version}", f"champion v{version}"
-    from lakehouse_ml.pipeline import probability_udf
+    from lakehouse_ml.scoring import probability_udf
 
     rows = labelled.count()
     features = F.struct(*[F.col(c).cast("double") for c in FEATURES])

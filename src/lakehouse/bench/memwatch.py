@@ -10,7 +10,7 @@ a node before it did not give back; the node holding a run's peak is among the n
 The tree total sums each process' RSS, so pages the Python workers share with their fork parent count
 twice: an upper bound of what the run held at that moment, sampled, so a spike shorter than the interval
 can be missed (the per-process VmHWM figures catch those). A process the JVM is starting, caught before
-its `exec`, shares the JVM's memory and is left out (it counted the JVM twice in the first 5M run).
+its `exec`, shares the JVM's memory and is left out (counted, it would add the JVM a second time).
 """
 
 from __future__ import annotations

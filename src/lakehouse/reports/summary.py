@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lakehouse.paths import LakehousePaths
+from lakehouse.engine.paths import LakehousePaths
 
 LAYERS = ("bronze", "silver", "gold", "ml")
 

@@ -15,7 +15,7 @@ def label_horizon_days() -> int:
     """The project's var `label_horizon_days`: the purged split's embargo, as training uses it."""
     import yaml
 
-    from lakehouse.dbt_runner import project_dir
+    from lakehouse.engine.dbt_runner import project_dir
 
     project = yaml.safe_load((project_dir() / "dbt_project.yml").read_text())
     return int(project["vars"]["label_horizon_days"])
@@ -30,7 +30,7 @@ def build_report(
 ) -> tuple[pd.DataFrame, dict]:
     """The comparison table (``oracle.comparison_table``) and its context (validation date, rows, positive
     rate). ``table`` is the feature mart to split (the purged split training uses)."""
-    from lakehouse.paths import lakehouse_paths
+    from lakehouse.engine.paths import lakehouse_paths
     from lakehouse_ml import oracle, registry
     from lakehouse_ml.features import KEY_COLUMNS, LABEL, feature_matrix, time_split
     from lakehouse_ml.train import prior_baseline, three_feature_baseline
@@ -66,7 +66,7 @@ def build_report(
 
 
 def main(model_name: str = DEFAULT_MODEL, bootstrap: int = 200) -> int:
-    from lakehouse.runtime import get_spark
+    from lakehouse.engine.runtime import get_spark
     from lakehouse_ml.oracle import render
 
     try:

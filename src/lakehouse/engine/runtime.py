@@ -12,7 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
-from lakehouse.paths import LakehousePaths, lakehouse_paths
+from lakehouse.engine.paths import LakehousePaths, lakehouse_paths
 
 DELTA_PACKAGE = "io.delta:delta-spark_2.13:4.0.1"
 _lock = threading.Lock()
@@ -284,7 +284,7 @@ def get_spark(extra_conf: dict[str, str] | None = None):
         for folder in (paths.home, paths.warehouse, paths.tmp):
             folder.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("MLFLOW_TRACKING_URI", paths.mlflow_tracking_uri)
-        # large results handed from Spark to Python as files (lakehouse_ml.pipeline.to_pandas) go here
+        # large results handed from Spark to Python as files (lakehouse_ml.transfer.to_pandas) go here
         os.environ.setdefault("LAKEHOUSE_SPILL_DIR", str(paths.tmp))
         # PySpark picks the Python of its workers from the environment at context start
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lakehouse import html_report as h
+from lakehouse.reports import html_report as h
 
 ANALYSES = (
     "eda_event_mix",
@@ -59,7 +59,7 @@ class AssumptionsBrokenError(RuntimeError):
 
 def compile_analyses(target_path: Path) -> dict[str, str]:
     """Compile analyses/ with dbt (refs resolved for the current target) and return each one's SQL."""
-    from lakehouse.dbt_runner import run_dbt
+    from lakehouse.engine.dbt_runner import run_dbt
 
     if not run_dbt(["compile", "--select", "path:analyses", "--target-path", str(target_path), "--quiet"]):
         raise RuntimeError("`dbt compile --select path:analyses` failed; see logs/dbt.log")
