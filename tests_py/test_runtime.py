@@ -132,3 +132,35 @@ def test_a_cluster_master_keeps_spark_s_own_addresses(monkeypatch: pytest.Monkey
     assert "spark.driver.bindAddress" not in spark_conf(lakehouse_paths())
     monkeypatch.setenv("LAKEHOUSE_SPARK_MASTER", "local[2]")
     assert spark_conf(lakehouse_paths())["spark.driver.host"] == "127.0.0.1"
+
+
+def test_small_landing_zones_compile_less(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Below 4 MB the JVM keeps to its client compiler (with room in the code cache) and queries run
+    interpreted; above 64 MB both compilers and code generation are on; the settings override either way."""
+    from lakehouse.engine.runtime import CLIENT_JIT_MAX_LANDING_BYTES, CODEGEN_MIN_LANDING_BYTES
+
+    monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path / "lh"))
+    for key in ("LAKEHOUSE_JVM_JIT", "LAKEHOUSE_SPARK_CODEGEN", "LAKEHOUSE_LANDING"):
+        monkeypatch.delenv(key, raising=False)
+    landing = lakehouse_paths().landing / "rees46"
+    landing.mkdir(parents=True)
+
+    def settings() -> tuple[bool, str]:
+        conf = spark_conf(lakehouse_paths())
+        opts = conf["spark.driver.extraJavaOptions"]
+        client = "-XX:TieredStopAtLevel=1" in opts
+        assert client == ("-XX:ReservedCodeCacheSize=256m" in opts)
+        return client, conf["spark.sql.codegen.wholeStage"]
+
+    (landing / "small.csv").write_bytes(b"x" * (CLIENT_JIT_MAX_LANDING_BYTES - 1))
+    assert settings() == (True, "false")
+    (landing / "medium.csv").write_bytes(b"x" * 2)
+    assert settings() == (False, "false")
+    monkeypatch.setenv("LAKEHOUSE_JVM_JIT", "client")
+    assert settings() == (True, "false")
+    monkeypatch.setenv("LAKEHOUSE_JVM_JIT", "full")
+    (landing / "medium.csv").unlink()
+    assert settings() == (False, "false")
+    (landing / "large.csv").write_bytes(b"x" * CODEGEN_MIN_LANDING_BYTES)
+    monkeypatch.setenv("LAKEHOUSE_JVM_JIT", "auto")
+    assert settings() == (False, "true")
