@@ -24,6 +24,21 @@ def _frame(n_days: int = 4, per_day: int = 400, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
+def feature_contract() -> list[dict]:
+    """The feature mart's columns as its yml declares them (name, data_type, meta)."""
+    import yaml
+
+    path = Path(__file__).resolve().parents[1] / "models" / "marts" / "ml" / "_ml__models.yml"
+    [model] = [m for m in yaml.safe_load(path.read_text())["models"] if m["name"] == "ml_user_item_feature_snapshots"]
+    return list(model["columns"])
+
+
+def test_the_model_s_features_are_the_contract_s_in_its_order() -> None:
+    columns = feature_contract()
+    assert [c["name"] for c in columns if c.get("meta", {}).get("feature")] == FEATURES
+    assert all(c.get("data_type") for c in columns)  # every column typed: the built table is checked against it
+
+
 def test_lift_and_metrics_on_known_values() -> None:
     y = np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 1])
     score = np.array([0.9, 0.1, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.05])

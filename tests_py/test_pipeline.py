@@ -430,6 +430,13 @@ def test_features_see_only_the_past_and_labels_only_the_horizon(spark, lakehouse
         assert snap["converted"].any()
 
 
+def test_the_feature_mart_has_the_contract_s_columns_and_types(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]
+    from test_ml import feature_contract
+
+    declared = [(c["name"], c["data_type"].replace(" ", "")) for c in feature_contract()]
+    assert spark.table("ml.ml_user_item_feature_snapshots").dtypes == declared
+
+
 def test_no_feature_can_see_events_on_or_after_the_snapshot(spark, lakehouse, full_sql) -> None:  # type: ignore[no-untyped-def]
     """Delete every event on or after a snapshot date, run the full build's SQL of the mart's features, its
     labels and their input (ml_user_item_daily) on what is left: the features must not move, the labels must."""
