@@ -13,8 +13,9 @@
     rejected it, with the problem on record, and Bronze leaves it out.
 -#}
 
+{#- the root is the Bronze models' meta `landing_root` (dbt_project.yml), so SQL and Python read one definition -#}
 {% macro landing_path(source_dir) -%}
-    {{ var('landing_root') }}/{{ source_dir }}
+    {{ (config.get('meta') or {}).get('landing_root', '') }}/{{ source_dir }}
 {%- endmacro %}
 
 {% macro landing_lines(source_dir, glob='*.csv*') -%}
