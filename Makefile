@@ -13,7 +13,7 @@ help:
 	@echo "make demo   - install if needed, generate sample data, dbt build (SQL + Python models), docs, summary"
 	@echo "make test   - install if needed, lint (ruff, mypy, sqlfluff), Chromium if missing, pytest (incl. dbt build on a small sample, pages rendered in headless Chromium), dbt parse on both targets, bundle check, secret scan"
 	@echo "make test-quick - lint and the tests that need no dbt build: the edit loop"
-	@echo "make bench  - the whole pipeline at 1M, 5M and 10M events (hours here; 1M alone about 30 min), figures into BENCHMARKS.md"
+	@echo "make bench  - the whole pipeline at 1M, 5M and 10M events (hours; 1M alone took 13 min on 2 cores), results kept in benchmarks/results/, BENCHMARKS.md written from them"
 	@echo "make reliability - bad-input and fault scenarios on small data: where every row went"
 	@echo "make mlflow-ui | docs-serve | clean"
 

@@ -105,3 +105,11 @@ def test_the_report_is_written_whole_from_the_kept_results(tmp_path: Path) -> No
     assert "80 MiB" in targets["ml schema on disk, 1M events"]
     assert "9.4 GB at most" in targets["whole-run memory, sampled"]  # 9,000 MiB
     assert "Test CPU 9000 (2, 24 GiB)" in text and "Other CPU (2, 24 GiB)" in text
+
+
+def test_benchmarks_md_is_the_report_of_the_kept_results() -> None:
+    """Nothing in BENCHMARKS.md is written by hand: it is what the bench writes from its result files."""
+    from lakehouse.bench import report
+
+    root = Path(__file__).resolve().parents[1]
+    assert (root / "BENCHMARKS.md").read_text() == report.render(report.load(root / report.RESULTS))

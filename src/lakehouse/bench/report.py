@@ -10,7 +10,7 @@ import json
 import re
 from pathlib import Path
 
-from lakehouse.bench.pipeline import HEADER, _row, memory_lines
+from lakehouse.bench.pipeline import HEADER, LAYERS, _row, memory_lines
 
 RESULTS = Path("benchmarks") / "results"
 
@@ -123,7 +123,7 @@ def _detail(r: dict) -> str:
     parts = [f"{r['events_generated']:,} events ({r.get('command', 'lakehouse bench')})"]
     if "labelled_pairs" in r:
         parts.append(f"labelled pairs {r['labelled_pairs']:,}")
-    parts.append("daily layers " + ", ".join(f"{k} {v:.0f}s" for k, v in r["daily_layers"].items()))
+    parts.append("daily layers " + ", ".join(f"{k} {r['daily_layers'][k]:.0f}s" for k in LAYERS))
     parts.append("tables per schema MiB " + ", ".join(f"{k} {v:,.0f}" for k, v in r["sizes_mib"].items()))
     parts.append(
         f"pandas read {r['pandas_read_seconds']:.0f}s of {r['pandas_seconds']:.0f}s, "
