@@ -135,6 +135,34 @@ def test_sql_server_serves_jdbc_and_16_concurrent_sessions_and_stops_on_sigterm(
     assert "Thrift server stopped" in out and server.returncode == 0, out[-2000:]
 
 
+def test_a_session_the_server_fails_to_close_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answers of a session stand when the server then fails to close it (Spark's Thrift server can fail
+    there, initialising Hive's function registry); the load test names it instead of a thread traceback."""
+    from pyhive import hive
+
+    class Cursor:
+        def execute(self, query: str) -> None:
+            pass
+
+        def fetchall(self) -> list[tuple[int]]:
+            return [(1,)]
+
+    class Connection:
+        def cursor(self) -> Cursor:
+            return Cursor()
+
+        def close(self) -> None:
+            raise hive.OperationalError("TCloseSessionResp(status=3, NoClassDefFoundError)\nat ...")
+
+    monkeypatch.setattr(hive, "connect", lambda **kwargs: Connection())
+    load = sql_access.load_test(1, ["select 1"], sessions=2, seconds=0.2)
+    assert load["failed"] == 0 and load["sessions_answered"] == 2
+    assert sorted(load["close_failures"]) == [  # type: ignore[arg-type]
+        f"session {i}: close: TCloseSessionResp(status=3, NoClassDefFoundError)" for i in (0, 1)
+    ]
+    assert "session not closed by the server: session 0: close:" in sql_access.render_load(load, 0.2)
+
+
 def test_sql_server_refuses_the_network_without_a_password(tmp_path: Path) -> None:
     """Any address but loopback needs LAKEHOUSE_SQL_PASSWORD: one line, before Spark starts."""
     import os

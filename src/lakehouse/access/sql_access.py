@@ -200,6 +200,7 @@ def load_test(
     deadline = time.monotonic() + seconds
     latencies: list[float] = []
     failures: list[str] = []
+    close_failures: list[str] = []
     per_session = [0] * sessions
     lock = threading.Lock()
 
@@ -230,7 +231,11 @@ def load_test(
                     latencies.append(time.perf_counter() - started)
                     per_session[index] += 1
         finally:
-            connection.close()
+            try:
+                connection.close()
+            except Exception as exc:  # the answers stand; a session the server failed to close is reported
+                with lock:
+                    close_failures.append(f"session {index}: close: {str(exc).splitlines()[0][:200]}")
 
     threads = [threading.Thread(target=session, args=(i,), daemon=True) for i in range(sessions)]
     for thread in threads:
@@ -247,6 +252,7 @@ def load_test(
         "answered": len(latencies),
         "failed": len(failures),
         "failures": failures[:10],
+        "close_failures": close_failures[:10],
         "sessions_answered": sum(1 for n in per_session if n),
         "median_s": statistics.median(ordered) if ordered else float("nan"),
         "p95_s": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else float("nan"),
@@ -259,6 +265,7 @@ def render_load(result: dict[str, object], seconds: float) -> str:
         f"{result['failed']} failed; latency median {result['median_s']:.2f} s, 95th percentile "
         f"{result['p95_s']:.2f} s",
         *[f"  failure: {f}" for f in result["failures"]],  # type: ignore[attr-defined]
+        *[f"  session not closed by the server: {f}" for f in result.get("close_failures", [])],  # type: ignore[attr-defined]
     ]
     return "\n".join(lines)
 
