@@ -12,9 +12,9 @@ duplicates as (
 
 ),
 
-unioned as (
+delivered as (
 
-    select * from {{ ref('int_events_unioned') }}
+    select * from {{ ref('int_events_ranked') }}
 
 ),
 
@@ -37,7 +37,7 @@ source_rows as (
     select
         source_system,
         count(*) as source_rows
-    from unioned
+    from delivered
     group by source_system
 
 ),

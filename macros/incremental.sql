@@ -42,13 +42,14 @@
 
 
 {#-
-    Duplicates across batches: the valid rows already staged, counted per event key, for the keys of the
-    new batch. A new row's rank among its duplicates is that count plus its rank within the batch, so an
-    event re-delivered in a later batch ranks after the copy kept earlier, exactly as a full rebuild ranks
-    it (the earliest delivered wins). Only staged rows from the new batch's first event date on are read.
-    keys: SQL expressions over the staging columns (the duplicate key), all not null for valid rows.
+    Duplicates across batches (int_events_ranked): the valid rows already stored, counted per event key,
+    for the keys of the new batch. A new row's rank among its duplicates is that count plus its rank within
+    the batch, so an event re-delivered in a later batch ranks after the copy kept earlier, exactly as a
+    full rebuild ranks it (the earliest delivered wins). Only stored rows from the new batch's first event
+    date on are read. keys: SQL expressions over the model's columns (the duplicate key), all not null for
+    valid rows.
 -#}
-{% macro staged_deliveries(keys, new_rows) -%}
+{% macro earlier_deliveries(keys, new_rows) -%}
     select
         {% for key in keys -%}
             {{ key }} as delivered_key_{{ loop.index }},
@@ -64,7 +65,7 @@
 {%- endmacro %}
 
 
-{% macro staged_deliveries_match(keys, alias='delivered') -%}
+{% macro earlier_deliveries_match(keys, alias='delivered') -%}
     {%- for key in keys -%}
         {{ key }} = {{ alias }}.delivered_key_{{ loop.index }}{% if not loop.last %} and {% endif %}
     {%- endfor -%}

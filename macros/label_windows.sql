@@ -44,3 +44,17 @@
     {%- endif -%}
     {{ rank_by }}_rank
 {%- endmacro %}
+
+
+{#- Each source's snapshot range (sources can be years apart): its first snapshot has `min_history_days`
+    of its history, its last is the day after its data ends. A source with less history than that has no
+    snapshot (no row here) rather than a range that ends before it starts. The one definition for the
+    feature mart's snapshots (ml_feature_snapshot_inputs, ml_user_item_feature_snapshots) and their labels. -#}
+{% macro source_snapshot_range() -%}
+    select
+        source_system,
+        date_add(first_event_date, {{ var('min_history_days') | int }}) as first_snapshot,
+        date_add(last_event_date, 1) as last_snapshot
+    from {{ ref('dim_sources') }}
+    where date_add(first_event_date, {{ var('min_history_days') | int }}) <= date_add(last_event_date, 1)
+{%- endmacro %}

@@ -114,7 +114,9 @@
     select
         lines.*,
         array_position(lines.field_values, '\u0001') - 1 as token_count,
-        exists(lines.field_values, value -> length(value) > {{ var('max_field_length') | int }}) as has_long_field
+        -- a null field (past the line's last) is not a long one: the flag is true or false, never null
+        coalesce(exists(lines.field_values, value -> length(value) > {{ var('max_field_length') | int }}), false)
+            as has_long_field
     from (
         select
             bronze.*,

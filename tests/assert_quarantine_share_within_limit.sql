@@ -13,7 +13,7 @@ with events as (
         batch_id,
         ingested_at,
         quarantine_reason
-    from {{ ref('int_events_unioned') }}
+    from {{ ref('int_events_ranked') }}
 
 ),
 

@@ -72,8 +72,7 @@ INCREMENTAL = (
     "brz_retailrocket__item_properties",
     "brz_retailrocket__category_tree",
     "brz_catalog__products",
-    "stg_rees46__events",
-    "stg_retailrocket__events",
+    "int_events_ranked",
     "int_events_validated",
     "int_events_quarantined",
     "int_events_duplicates",
@@ -275,8 +274,8 @@ def land_second_drop(spark, house: MainLakehouse) -> None:  # type: ignore[no-un
         """
     ).first()
     kept = {
-        source: spark.table(f"silver.stg_{source}__events")
-        .where(f"duplicate_rank = 1 and source_file_name like '{prefix}%'")
+        source: spark.table("silver.int_events_ranked")
+        .where(f"source_system = '{source}' and duplicate_rank = 1 and source_file_name like '{prefix}%'")
         .orderBy("event_at", "raw_line")
         .first()
         .raw_line

@@ -54,7 +54,7 @@ def test_every_table_is_delta_in_a_layer_schema(spark, lakehouse) -> None:  # ty
     models = {
         "bronze": "brz_landing_files brz_rees46__events brz_retailrocket__events brz_retailrocket__item_properties "
         "brz_retailrocket__category_tree brz_catalog__products",
-        "silver": "event_types quarantine_reasons stg_rees46__events stg_retailrocket__events "
+        "silver": "event_types quarantine_reasons int_events_ranked "
         "stg_retailrocket__item_properties stg_retailrocket__category_tree stg_catalog__products "
         "int_retailrocket_items_historized int_retailrocket_categories_flattened int_catalog_products_current "
         "snp_catalog_products int_events_validated int_events_quarantined int_events_duplicates",

@@ -6,7 +6,7 @@
 
 with events as (
 
-    select * from {{ ref('int_events_unioned') }}
+    select * from {{ ref('int_events_ranked') }}
     where quarantine_reason is null and duplicate_rank > 1 and {{ delivered_since_last_run() }}
 
 ),

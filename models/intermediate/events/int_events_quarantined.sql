@@ -6,7 +6,7 @@
 
 with events as (
 
-    select * from {{ ref('int_events_unioned') }}
+    select * from {{ ref('int_events_ranked') }}
     where quarantine_reason is not null and {{ delivered_since_last_run() }}
 
 ),

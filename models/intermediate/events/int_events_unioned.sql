@@ -1,8 +1,8 @@
 {{ config(materialized="view") }}
 
--- Silver: every staged event row of every source in one canonical shape (a view, not a copy).
--- Keys are namespaced by source (`rees46:512345`), the source's own ids are kept next to them.
--- Still every row: the valid ones, the quarantined ones and the duplicates.
+{#- Silver (a view, not a copy): every staged event row of every source in one canonical shape, keys
+    namespaced by source (`rees46:512345`) next to the source's own ids. Every row, flags and all: the
+    rules that judge them are int_events_checked's. -#}
 
 with rees46 as (
 
@@ -31,8 +31,10 @@ unioned as (
         price,
         user_session_id,
         cast(null as string) as source_transaction_id,
-        quarantine_reason,
-        duplicate_rank,
+        is_undecodable,
+        is_malformed,
+        has_long_field,
+        missing_columns,
         extra_columns,
         raw_event_time,
         raw_price,
@@ -58,8 +60,10 @@ unioned as (
         cast(null as decimal(12, 2)) as price,
         cast(null as string) as user_session_id,
         transaction_id as source_transaction_id,
-        quarantine_reason,
-        duplicate_rank,
+        is_undecodable,
+        is_malformed,
+        has_long_field,
+        missing_columns,
         extra_columns,
         raw_event_time,
         cast(null as string) as raw_price,
@@ -89,8 +93,10 @@ final as (
         price,
         user_session_id,
         {{ namespaced_id('source_system', 'source_transaction_id') }} as transaction_id,
-        quarantine_reason,
-        duplicate_rank,
+        is_undecodable,
+        is_malformed,
+        has_long_field,
+        missing_columns,
         extra_columns,
         raw_event_time,
         raw_price,

@@ -37,26 +37,13 @@
     'ingested_at',
 ] -%}
 
--- Silver: valid events of every source in one canonical shape, one row per
--- (source, user, product, event type, second).
--- * Exact duplicates and the same event repeated within one second collapse to the earliest delivered
---   row (duplicate_rank = 1 in staging); the removed rows are kept, for audit, in int_events_duplicates.
--- * App (RetailRocket) events get the category and price their item had at the event's time, from the
---   item properties, and a category code built from the category tree (the path of category ids).
--- * Events delivered without a session id get one derived from the user's activity: a new session
---   starts after `session_inactivity_minutes` without an event.
--- Incremental: a run reads only the batches delivered since the last (staging ranks a re-delivered event
--- after the copy already kept, so rank 1 is always a new event) and merges on event_id. Sessions are
--- derived again for the users the new batch touches, over their whole sessionless history, and their
--- earlier events are rewritten where their session changed (a late event can join or split sessions).
--- Every row a run writes, new or rewritten, carries the run's `updated_at`: Gold takes in exactly the
--- rows written since its own last run, however late their events are.
--- Earlier events keep the item price and category they were enriched with; `--full-refresh` re-derives
--- them from the current item history.
+{#- Silver: the valid events of every source, deduplicated (duplicate_rank 1), app events enriched from
+    their item's history, sessions derived where none was delivered. Incremental: merges the batches
+    delivered since the last run and re-derives the sessions of the users they touch (see the yml). -#}
 
-with unioned as (
+with deduplicated as (
 
-    select * from {{ ref('int_events_unioned') }}
+    select * from {{ ref('int_events_ranked') }}
     where quarantine_reason is null and duplicate_rank = 1 and {{ delivered_since_last_run() }}
 
 ),
@@ -76,22 +63,22 @@ categories as (
 app_enriched as (
 
     select
-        unioned.* except (category_id, category_code, price),
-        {{ namespaced_id('unioned.source_system', 'item_history.category_id') }} as category_id,
+        deduplicated.* except (category_id, category_code, price),
+        {{ namespaced_id('deduplicated.source_system', 'item_history.category_id') }} as category_id,
         -- a category missing from the tree is its own one-level path
         coalesce(categories.category_path, cast(item_history.category_id as string)) as category_code,
         item_history.price
-    from unioned
+    from deduplicated
     -- many-to-one: an item's versions do not overlap, so at most one is valid at the event's time
     left join item_history
         on
-            unioned.source_product_id = item_history.product_id
-            and (item_history.is_first_version or unioned.event_at >= item_history.valid_from)
-            and (item_history.valid_to is null or unioned.event_at < item_history.valid_to)
+            deduplicated.source_product_id = item_history.product_id
+            and (item_history.is_first_version or deduplicated.event_at >= item_history.valid_from)
+            and (item_history.valid_to is null or deduplicated.event_at < item_history.valid_to)
     -- many-to-one: one row per category
     left join categories
         on item_history.category_id = categories.category_id
-    where unioned.source_system = 'retailrocket'
+    where deduplicated.source_system = 'retailrocket'
 
 ),
 
@@ -102,7 +89,7 @@ events as (
         category_id,
         category_code,
         price
-    from unioned
+    from deduplicated
     where source_system != 'retailrocket'
 
     union all

@@ -12,8 +12,9 @@
         ),
     )
 }}
-{#- The feature mart's features, one row per (as_of_date, user, product) candidate pair, point in time;
-    which snapshots a run computes is decided by their input fingerprints (see the yml). -#}
+{#- The feature mart's features, one row per (as_of_date, user, product) candidate pair, point in time.
+    A run computes the snapshots whose input fingerprint (ml_feature_snapshot_inputs) differs from the
+    stored one, and keeps the others (see the yml). -#}
 
 with daily as (
 
@@ -23,50 +24,14 @@ with daily as (
 
 source_bounds as (
 
-    -- each source's own range: its first snapshot has `min_history_days` of its history, its last is the
-    -- day after its data ends (sources can be years apart)
-    select
-        source_system,
-        date_add(first_event_date, {{ var('min_history_days') | int }}) as first_snapshot,
-        last_event_date
-    from {{ ref('dim_sources') }}
-
-),
-
-day_fingerprints as (
-
-    -- one row per day of ml_user_item_daily: its rows' fingerprint
-    select
-        event_date,
-        max(day_fingerprint) as day_fingerprint
-    from daily
-    group by event_date
-
-),
-
-candidate_snapshots as (
-
-    -- every snapshot date of each source's own range (a day of any age can change: a late event)
-    select distinct explode(sequence(first_snapshot, date_add(last_event_date, 1), interval 1 day)) as as_of_date
-    from source_bounds
+    {{ source_snapshot_range() }}
 
 ),
 
 candidate_fingerprints as (
 
-    -- each candidate snapshot's input: the fingerprints of the days in its lookback window, combined
-    -- (order-free); a day with no interaction has no row, the same on every run
-    select
-        candidate_snapshots.as_of_date,
-        xxhash64(
-            sum(cast(xxhash64(day_fingerprints.event_date, day_fingerprints.day_fingerprint) as decimal(38, 0)))
-        ) as input_fingerprint
-    from candidate_snapshots
-    inner join day_fingerprints
-        on
-            candidate_snapshots.as_of_date > day_fingerprints.event_date
-            and date_sub(candidate_snapshots.as_of_date, {{ lookback }}) <= day_fingerprints.event_date
-    group by candidate_snapshots.as_of_date
+    -- every candidate snapshot with the fingerprint of its window's days (ml_feature_snapshot_inputs)
+    select * from {{ ref('ml_feature_snapshot_inputs') }}
 
 ),
 
@@ -115,7 +80,7 @@ first_computed as (
         min(snapshots.as_of_date) as first_snapshot_computed
     from source_bounds
     inner join snapshots
-        on snapshots.as_of_date between source_bounds.first_snapshot and date_add(source_bounds.last_event_date, 1)
+        on snapshots.as_of_date between source_bounds.first_snapshot and source_bounds.last_snapshot
     group by source_bounds.source_system
 
 ),
@@ -144,7 +109,7 @@ pair_history as (
                     first_computed.first_snapshot_computed,
                     source_bounds.first_snapshot
                 ),
-                least(date_add(daily_pairs.event_date, {{ lookback }}), date_add(source_bounds.last_event_date, 1)),
+                least(date_add(daily_pairs.event_date, {{ lookback }}), source_bounds.last_snapshot),
                 interval 1 day
             )
         ) as as_of_date
@@ -161,7 +126,7 @@ pair_history as (
             first_computed.first_snapshot_computed,
             source_bounds.first_snapshot
         )
-        <= least(date_add(daily_pairs.event_date, {{ lookback }}), date_add(source_bounds.last_event_date, 1))
+        <= least(date_add(daily_pairs.event_date, {{ lookback }}), source_bounds.last_snapshot)
 
 ),
 

@@ -20,12 +20,7 @@ with daily as (
 
 source_bounds as (
 
-    -- each source's own range (sources can be years apart): its first and last snapshot
-    select
-        source_system,
-        date_add(first_event_date, {{ var('min_history_days') | int }}) as first_snapshot,
-        date_add(last_event_date, 1) as last_snapshot
-    from {{ ref('dim_sources') }}
+    {{ source_snapshot_range() }}
 
 ),
 

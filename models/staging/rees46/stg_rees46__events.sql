@@ -1,5 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns') }}
-{%- set duplicate_key = ['source_system', 'user_id', 'product_id', 'event_type', 'event_at'] -%}
+{{ config(materialized='view') }}
 {%- set columns = [
     'event_time', 'event_type', 'product_id', 'category_id', 'category_code',
     'brand', 'price', 'user_id', 'user_session',
@@ -17,20 +16,13 @@
     'user_id': ['userid', 'user', 'customer_id'],
     'user_session': ['session_id', 'user_session_id', 'session'],
 } -%}
-{#- Silver staging: every Bronze line decoded, parsed by its file's header names, typed and renamed, with
-    the first validation rule it breaks and, for valid rows, its rank among duplicates (see the yml). Row
-    count equals Bronze: nothing is dropped here. -#}
+{#- Silver staging (a view): every Bronze line of the web shop's events decoded, parsed by its file's
+    header names, typed, renamed and flagged; the rules that judge the flags live in int_events_checked.
+    Same rows as Bronze (see the yml). -#}
 
 with bronze as (
 
     select * from {{ ref('brz_rees46__events') }}
-    where {{ delivered_since_last_run() }}
-
-),
-
-event_types as (
-
-    select event_type from {{ ref('event_types') }}
 
 ),
 
@@ -84,45 +76,6 @@ typed as (
 
 ),
 
-validated as (
-
-    select
-        typed.*,
-        {{ event_quarantine_reason('typed', 'event_types.event_type is not null', 'shop_opened_at') }}
-            as quarantine_reason
-    from typed
-    -- many-to-one: event_type is unique in the seed (tested)
-    left join event_types
-        on typed.event_type = event_types.event_type
-
-),
-
-{% if is_incremental() -%}
-    delivered as (
-
-        -- valid rows of earlier batches, per duplicate key of this batch (see macros/incremental.sql)
-        {{ staged_deliveries(duplicate_key, 'validated') }}
-
-    ),
-{%- endif %}
-
-ranked as (
-
-    select
-        validated.*,
-        row_number() over (
-            partition by validated.quarantine_reason is null, {{ duplicate_key | join(', ') }}
-            order by validated.ingested_at, validated.source_file_name, validated.raw_line
-        ){% if is_incremental() %} + coalesce(delivered.rows_delivered, 0){% endif %} as rank_in_key
-    from validated
-    {%- if is_incremental() %}
-    -- many-to-one: delivered has one row per key
-    left join delivered
-        on validated.quarantine_reason is null and {{ staged_deliveries_match(duplicate_key) }}
-    {%- endif %}
-
-),
-
 final as (
 
     select
@@ -138,8 +91,9 @@ final as (
         price is null as is_price_missing,
         user_id,
         user_session_id,
-        quarantine_reason,
-        case when quarantine_reason is null then rank_in_key end as duplicate_rank,
+        line_text is null as is_undecodable,
+        is_malformed,
+        has_long_field,
         missing_columns,
         extra_columns,
         raw_event_time,
@@ -149,7 +103,7 @@ final as (
         source_file_name,
         batch_id,
         ingested_at
-    from ranked
+    from typed
 
 )
 

@@ -1,5 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns') }}
-{%- set duplicate_key = ['user_id', 'product_id', 'event_type', "date_trunc('second', event_at)"] -%}
+{{ config(materialized='view') }}
 {%- set columns = ['timestamp', 'visitorid', 'event', 'itemid', 'transactionid'] -%}
 {%- set required = ['timestamp', 'visitorid', 'event', 'itemid'] -%}
 {#- header names accepted for a renamed column (after normalisation: lower case, `_` separators) -#}
@@ -10,21 +9,13 @@
     'itemid': ['item_id', 'product_id', 'productid'],
     'transactionid': ['transaction_id'],
 } -%}
-{#- Silver staging: every Bronze line of the app's RetailRocket-layout events decoded, parsed, typed and
-    renamed to the canonical event vocabulary (addtocart -> cart, transaction -> purchase), with the first
-    validation rule it breaks and, for valid rows, its rank among duplicates (see the yml). Row count
-    equals Bronze. Ids stay in the app's own id space. -#}
+{#- Silver staging (a view): every Bronze line of the app's RetailRocket-layout events decoded, parsed,
+    typed, flagged and renamed to the canonical event vocabulary (addtocart -> cart, transaction ->
+    purchase). Ids stay in the app's own id space. Same rows as Bronze. -#}
 
 with bronze as (
 
     select * from {{ ref('brz_retailrocket__events') }}
-    where {{ delivered_since_last_run() }}
-
-),
-
-event_types as (
-
-    select event_type from {{ ref('event_types') }}
 
 ),
 
@@ -78,45 +69,6 @@ typed as (
 
 ),
 
-validated as (
-
-    select
-        typed.*,
-        {{ event_quarantine_reason('typed', 'event_types.event_type is not null', 'app_opened_at') }}
-            as quarantine_reason
-    from typed
-    -- many-to-one: event_type is unique in the seed (tested)
-    left join event_types
-        on typed.event_type = event_types.event_type
-
-),
-
-{% if is_incremental() -%}
-    delivered as (
-
-        -- valid rows of earlier batches, per duplicate key of this batch (see macros/incremental.sql)
-        {{ staged_deliveries(duplicate_key, 'validated') }}
-
-    ),
-{%- endif %}
-
-ranked as (
-
-    select
-        validated.*,
-        row_number() over (
-            partition by validated.quarantine_reason is null, {{ duplicate_key | join(', ') }}
-            order by validated.ingested_at, validated.source_file_name, validated.raw_line
-        ){% if is_incremental() %} + coalesce(delivered.rows_delivered, 0){% endif %} as rank_in_key
-    from validated
-    {%- if is_incremental() %}
-    -- many-to-one: delivered has one row per key
-    left join delivered
-        on validated.quarantine_reason is null and {{ staged_deliveries_match(duplicate_key) }}
-    {%- endif %}
-
-),
-
 final as (
 
     select
@@ -127,8 +79,9 @@ final as (
         product_id,
         user_id,
         transaction_id,
-        quarantine_reason,
-        case when quarantine_reason is null then rank_in_key end as duplicate_rank,
+        line_text is null as is_undecodable,
+        is_malformed,
+        has_long_field,
         missing_columns,
         extra_columns,
         raw_event_time,
@@ -138,7 +91,7 @@ final as (
         source_file_name,
         batch_id,
         ingested_at
-    from ranked
+    from typed
 
 )
 
