@@ -1,4 +1,4 @@
--- EDA: when people shop: events per UTC hour of day and weekday (1 = Monday), and the days covered.
+{#- EDA: when people shop: events per UTC hour of day and weekday (1 = Monday), and the days covered. -#}
 
 with events as (
 

@@ -1,5 +1,5 @@
--- EDA: one row per source and day between the source's own first and last event day, with its events
--- (0 for a gap). Each source is judged on its own range: sources can be years apart.
+{#- EDA: one row per source and day between the source's own first and last event day, with its events
+    (0 for a gap). Each source is judged on its own range: sources can be years apart. -#}
 
 with events as (
 

@@ -1,6 +1,6 @@
--- EDA: the mix of event types per source, over the valid Silver events.
--- `lakehouse eda` runs it (and every eda_*.sql here); or compile it with
--- `lakehouse dbt compile --select eda_event_mix` and run the SQL in any SQL client.
+{#- EDA: the mix of event types per source, over the valid Silver events.
+    `lakehouse eda` runs it (and every eda_*.sql here); or compile it with
+    `lakehouse dbt compile --select eda_event_mix` and run the SQL in any SQL client. -#}
 
 with events as (
 

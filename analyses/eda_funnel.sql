@@ -1,4 +1,4 @@
--- EDA: the funnel per source: users who viewed, carted, removed and purchased, and events per step.
+{#- EDA: the funnel per source: users who viewed, carted, removed and purchased, and events per step. -#}
 
 with events as (
 

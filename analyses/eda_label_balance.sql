@@ -1,4 +1,4 @@
--- EDA: the ML label per labelled snapshot: candidate pairs and the share that converted.
+{#- EDA: the ML label per labelled snapshot: candidate pairs and the share that converted. -#}
 
 with features as (
 

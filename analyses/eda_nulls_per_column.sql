@@ -1,5 +1,5 @@
--- EDA: the share of nulls per column and source in the valid Silver events (derived sessions count as
--- "no delivered session id").
+{#- EDA: the share of nulls per column and source in the valid Silver events (derived sessions count as
+    "no delivered session id"). -#}
 
 with events as (
 

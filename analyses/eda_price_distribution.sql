@@ -1,5 +1,5 @@
--- EDA: known prices per source and event type: range, quartiles, and a log10 histogram (bucket = floor of
--- log10(price) * 4, so four buckets per power of ten), and how many events of the type have no known price.
+{#- EDA: known prices per source and event type: range, quartiles, and a log10 histogram (bucket = floor of
+    log10(price) * 4, so four buckets per power of ten), and how many events of the type have no known price. -#}
 
 with events as (
 

@@ -1,4 +1,4 @@
--- EDA: what Silver set aside, per source and reason, against the source's Bronze rows.
+{#- EDA: what Silver set aside, per source and reason, against the source's Bronze rows. -#}
 
 with quarantined as (
 

@@ -1,6 +1,6 @@
 {{ config(severity='error', store_failures=true) }}
--- Nothing lost: per source and batch, bronze rows = silver rows + quarantined rows + removed duplicates.
--- Returns the (source, batch) pairs that do not reconcile.
+{#- Nothing lost: per source and batch, bronze rows = silver rows + quarantined rows + removed duplicates.
+    Returns the (source, batch) pairs that do not reconcile. -#}
 
 with bronze_lines as (
 

@@ -1,10 +1,8 @@
 {{ config(severity='error', store_failures=true) }}
--- Critical gate: each source's latest batch (the delivery this run takes in) must not have more than
--- var `max_quarantine_share` (default 0.2) of its event rows quarantined: above that it is a broken
--- delivery, not a few bad lines. Failing here stops every model downstream of Silver in `dbt build` (Gold,
--- the feature mart, training and scoring), so no dashboard or model takes it in; the failing rows are
--- stored for audit. Older batches are not re-judged: their bad rows stay quarantined either way, and a
--- past incident must not block every later run.
+{#- Critical gate: each source's latest batch must not have more than var `max_quarantine_share` (default
+    0.2) of its event rows quarantined; above that it is a broken delivery, and failing here stops Gold, the
+    feature mart, training and scoring. Older batches are not re-judged: a past incident must not block
+    every later run. -#}
 
 with events as (
 

@@ -1,8 +1,8 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns') }}
 
--- Silver audit: valid rows of every source removed as duplicates of an event already kept
--- (duplicate_rank > 1), with the batch and file they came in, so every Bronze row stays accounted for.
--- Incremental: each run appends the rows of the batches delivered since the last.
+{#- Silver audit: valid rows of every source removed as duplicates of an event already kept
+    (duplicate_rank > 1), with the batch and file they came in, so every Bronze row stays accounted for.
+    Incremental: each run appends the rows of the batches delivered since the last. -#}
 
 with events as (
 

@@ -1,6 +1,6 @@
--- Silver: the web shop's catalog as it stands now, one row per product: the latest valid record of the
--- catalog feed (by updated_at; on a tie, the later delivered). The source of the SCD2 snapshot
--- snp_catalog_products, which keeps every version it has seen.
+{#- Silver: the web shop's catalog as it stands now, one row per product: the latest valid record of the
+    catalog feed (by updated_at; on a tie, the later delivered). The source of the SCD2 snapshot
+    snp_catalog_products, which keeps every version it has seen. -#}
 
 with catalog as (
 

@@ -1,6 +1,6 @@
--- Silver: every category of the app's category tree with its path from the root, written like a
--- REES46 category code but with ids (`1101.313.570`), so both sources split into levels the same way.
--- The tree is walked up to six levels; deeper categories keep their six nearest ancestors.
+{#- Silver: every category of the app's category tree with its path from the root, written like a
+    REES46 category code but with ids (`1101.313.570`), so both sources split into levels the same way.
+    The tree is walked up to six levels; deeper categories keep their six nearest ancestors. -#}
 
 with tree as (
 

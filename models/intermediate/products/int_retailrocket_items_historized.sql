@@ -1,7 +1,7 @@
--- Silver: the app's item attributes over time (category and price), one row per item and version with
--- its validity interval [valid_from, valid_to). RetailRocket publishes them as item properties:
--- `categoryid`, and `790`, the price (values like n5520.000). The first known version of an item also
--- covers events before it (is_first_version), because the app starts publishing after items go live.
+{#- Silver: the app's item attributes over time (category and price), one row per item and version with
+    its validity interval [valid_from, valid_to). RetailRocket publishes them as item properties:
+    `categoryid`, and `790`, the price (values like n5520.000). The first known version of an item also
+    covers events before it (is_first_version), because the app starts publishing after items go live. -#}
 
 with properties as (
 

@@ -8,12 +8,9 @@
         on_schema_change='fail',
     )
 }}
--- Gold: one row per product and day with activity: views, carts, removes, purchases, revenue (of the
--- purchases of known price; those of unknown price are counted apart), users.
--- Incremental: a run recomputes the days of the events fct_events merged since its last run (macro
--- days_fct_events_merged; `events_updated_at` is the mark) and each replaces the stored day whole:
--- locally by overwriting its event_date partition, on Databricks by a merge on the grain (events are only
--- added to a day).
+{#- Gold: one row per product and day with activity: views, carts, removes, purchases, revenue (of the
+    purchases of known price; the others are counted apart), users. Incremental by day: the days fct_events
+    merged since the last run are recomputed and replace the stored days (see the yml). -#}
 
 with events as (
 

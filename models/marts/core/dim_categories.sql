@@ -1,5 +1,5 @@
--- Gold: one row per category (namespaced id), with its dotted code split into levels, the name charts show
--- for it (the app's categories are bare ids: `app category 1101.313`), and how many products it holds now.
+{#- Gold: one row per category (namespaced id), with its dotted code split into levels, the name charts show
+    for it (the app's categories are bare ids: `app category 1101.313`), and how many products it holds now. -#}
 
 with products as (
 

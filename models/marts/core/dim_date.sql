@@ -1,4 +1,4 @@
--- Gold: one row per calendar day from the first to the last event day (weeks start on Monday).
+{#- Gold: one row per calendar day from the first to the last event day (weeks start on Monday). -#}
 
 with events as (
 

@@ -1,5 +1,5 @@
--- Gold: the current view of dim_products_history, one row per product (every product a feed or an event
--- has named), with its first and last activity in the events.
+{#- Gold: the current view of dim_products_history, one row per product (every product a feed or an event
+    has named), with its first and last activity in the events. -#}
 
 with history as (
 

@@ -1,8 +1,8 @@
--- Gold: product history (SCD type 2), one row per product and version, from each source's own record
--- of change: the web shop's catalog snapshot (snp_catalog_products), the app's item properties
--- (int_retailrocket_items_historized). A product seen in events but in neither feed (the public REES46
--- files come without a catalog) gets one version built from its events.
--- valid_from is inclusive, valid_to exclusive and null for the current version.
+{#- Gold: product history (SCD type 2), one row per product and version, from each source's own record
+    of change: the web shop's catalog snapshot (snp_catalog_products), the app's item properties
+    (int_retailrocket_items_historized). A product seen in events but in neither feed (the public REES46
+    files come without a catalog) gets one version built from its events.
+    valid_from is inclusive, valid_to exclusive and null for the current version. -#}
 
 with catalog_versions as (
 

@@ -1,6 +1,6 @@
--- Gold: one row per user: where they come from, when they were first and last active, and what they
--- have done and bought so far. Lifetime revenue adds the orders of known value (orders_unknown_value
--- counts the others); null for a buyer none of whose orders has a known value.
+{#- Gold: one row per user: where they come from, when they were first and last active, and what they
+    have done and bought so far. Lifetime revenue adds the orders of known value (orders_unknown_value
+    counts the others); null for a buyer none of whose orders has a known value. -#}
 
 with events as (
 

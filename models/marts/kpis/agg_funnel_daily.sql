@@ -8,13 +8,9 @@
         on_schema_change='fail',
     )
 }}
--- Gold KPI mart: the funnel per day, source, top-level category and brand: how many users viewed, carted
--- and bought there, and the step rates between them. Missing categories and brands are grouped as
--- '(unknown)' so the grain has no nulls.
--- Incremental: a run recomputes the days of the events fct_events merged since its last run (macro
--- days_fct_events_merged; `events_updated_at` is the mark) and each replaces the stored day whole:
--- locally by overwriting its event_date partition, on Databricks by a merge on the grain (events are only
--- added to a day).
+{#- Gold KPI mart: the funnel per day, source, top-level category and brand: users who viewed, carted and
+    bought, and the step rates between them; missing categories and brands are '(unknown)'. Incremental by
+    day: the days fct_events merged since the last run are recomputed and replace the stored days (see the yml). -#}
 
 with events as (
 

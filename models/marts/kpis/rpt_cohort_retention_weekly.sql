@@ -1,5 +1,5 @@
--- Gold report: weekly cohort retention per source. A user's cohort is the week (Monday) of their first
--- event; for each later week, how many of the cohort were active and what share of the cohort that is.
+{#- Gold report: weekly cohort retention per source. A user's cohort is the week (Monday) of their first
+    event; for each later week, how many of the cohort were active and what share of the cohort that is. -#}
 
 with events as (
 

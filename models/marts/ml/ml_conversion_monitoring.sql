@@ -1,12 +1,7 @@
 {%- set horizon = var('label_horizon_days') | int -%}
--- Model monitoring once labels arrive: for each scored snapshot whose label window has closed, the
--- realised conversion rate and revenue per score decile next to the mean predicted probability. A healthy model
--- has realised rates falling from decile 1 to 10 and close to the predicted ones.
--- Reads the predictions and the labels table (only the pairs that bought; a scored pair without a label row
--- did not convert), not the feature mart's view: the features are not needed, and joining them was a pass
--- over every scored pair's features. Only the predictions whose label window has closed are read (the
--- newest snapshots wait for their labels), and only the labels from the first scored snapshot on (locally
--- the labels are partitioned by as_of_date and the filter prunes them).
+{#- Model monitoring once labels arrive: per scored snapshot whose label window has closed, the realised
+    conversion rate and revenue per score decile next to the mean predicted probability. Reads predictions
+    and the labels table (a scored pair without a label row did not convert), not the features (see the yml). -#}
 
 with predictions as (
 

@@ -6,15 +6,10 @@
         on_schema_change='fail',
     )
 }}
--- Population stability of key features: for each scored snapshot, the PSI of each feature against the
--- training profile of the model version that scored it (ml_feature_training_profile: buckets are the
--- deciles of the training values, nulls a bucket of their own). PSI = sum((scored - training) *
--- ln(scored / training)) over buckets, with empty buckets counted as 0.0001. Rule of thumb: < 0.1 stable,
--- 0.1-0.25 watch, > 0.25 shift. Only the scored snapshots are read here; the training side is profiled
--- once per version.
--- Incremental: a run computes the snapshots scored since its last run (their `scored_at` is newer than
--- the newest one stored here) and merges them on (as_of_date, feature_name): one version scores a
--- snapshot, so a snapshot scored again, by the same or a new champion, replaces its rows whole.
+{#- Population stability (PSI) of key features: for each scored snapshot, each feature's PSI against the
+    training profile of the version that scored it (deciles of the training values, nulls a bucket of their
+    own, empty buckets 0.0001). Incremental: the snapshots scored since the last run, merged on
+    (as_of_date, feature_name) (see the yml). -#}
 
 with features as (
 

@@ -1,16 +1,9 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 {%- set max_pairs = var('drift_profile_max_pairs') | int %}
--- The training profile of each model version that scored a snapshot, the reference of the drift check:
--- per key feature, the deciles of its values over the version's training snapshots and the share of those
--- values in each bucket (nulls are bucket -1, deciles 0 to 9). Incremental (append): a version is
--- profiled once, on the run that first sees it score, from the feature mart as it was then; every run
--- trains a version but only a promoted one scores, so most runs profile nothing.
--- Above var `drift_profile_max_pairs` ({{ max_pairs }}; 0 = no cap) training pairs, a version is profiled
--- on a uniform draw of about that many: the pairs whose key hashes below a threshold, the hash training
--- draws its sample with (lakehouse_ml.sampling.collect_training_pairs), so at the training cap the
--- profile describes about the pairs the version trained on. The whole window cost a pass per feature over
--- every training pair. On the 1M bench the draw's edges matched the whole window's but where a whole-number
--- feature's decile sat on a boundary between two values (BENCHMARKS.md).
+{#- The drift check's reference: per model version that scored and key feature, the deciles of its training
+    values and the share of them in each bucket (nulls bucket -1). A version is profiled once, when it first
+    scores; above var `drift_profile_max_pairs` pairs (0 = no cap), on the draw training samples with
+    (the same pair-key hash), so the profile describes about the pairs the version trained on (see the yml). -#}
 
 with features as (
 

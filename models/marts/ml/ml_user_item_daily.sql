@@ -8,15 +8,9 @@
         on_schema_change='fail',
     )
 }}
--- The feature mart's input: one row per (user, product, day) with an interaction, the day's counts and
--- latest values. The mart's windows sum these days instead of the raw events, and every one of its CTEs
--- reads the stored days instead of aggregating the events again.
--- Incremental: a run recomputes the days of the events fct_events merged since its last run (macro
--- days_fct_events_merged; `events_updated_at` is the mark) and each replaces the stored day whole:
--- locally by overwriting its event_date partition, on Databricks by a merge on the grain (events are only
--- added to a day).
--- day_fingerprint: one hash of the day's rows, so the mart can tell a recomputed day that changed (a late
--- event) from one that came out the same, and recompute only the snapshots whose windows hold a changed day.
+{#- The feature mart's input: one row per (user, product, day) with an interaction, the day's counts and
+    latest values, and `day_fingerprint` (one hash of the day's rows: the mart recomputes only the snapshots
+    whose windows hold a changed day). Incremental by day, like the daily Gold aggregates (see the yml). -#}
 
 with events as (
 

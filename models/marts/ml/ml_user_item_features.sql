@@ -1,14 +1,9 @@
 {%- set horizon = var('label_horizon_days') | int -%}
 {{ config(materialized='view') }}
--- ML feature mart: one row per (as_of_date, user, product) candidate pair, its features and its label. A
--- view joining the stored features (ml_user_item_feature_snapshots) and the stored labels
--- (ml_user_item_labels), so the label of a snapshot can change as purchases arrive without rewriting the
--- snapshot's features. A reader's filter on as_of_date prunes both tables (locally their partitions). Read it
--- for the labels; a reader of features alone (scoring, the drift check and its profile) reads
--- ml_user_item_feature_snapshots and skips the join.
--- Point in time: every feature uses events with event_date < as_of_date only (strictly before); the label
--- `converted` looks only at [as_of_date, as_of_date + {{ horizon }}), complete once the pair's source has
--- delivered every day of it (dim_sources: each source over its own range).
+{#- ML feature mart: one row per (as_of_date, user, product) candidate pair, its features and its label; a
+    view joining the stored features and the stored labels, so a label can change as purchases arrive
+    without rewriting the features. Features see events before as_of_date only; the label looks at
+    [as_of_date, as_of_date + horizon) (see the yml). -#}
 
 with features as (
 

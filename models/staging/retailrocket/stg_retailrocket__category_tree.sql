@@ -1,7 +1,7 @@
 {%- set columns = ['categoryid', 'parentid'] -%}
 {%- set aliases = {'categoryid': ['category_id'], 'parentid': ['parent_id', 'parent_category_id']} -%}
--- Silver staging: the RetailRocket category tree, one row per Bronze line (categoryid, parentid; roots
--- have no parent).
+{#- Silver staging: the RetailRocket category tree, one row per Bronze line (categoryid, parentid; roots
+    have no parent). -#}
 
 with bronze as (
 

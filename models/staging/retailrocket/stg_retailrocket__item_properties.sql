@@ -1,8 +1,8 @@
 {%- set columns = ['timestamp', 'itemid', 'property', 'value'] -%}
 {%- set aliases = {'itemid': ['item_id', 'product_id']} -%}
--- Silver staging: RetailRocket item properties, one row per Bronze line, typed. The app publishes an
--- item's state as (timestamp, item, property, value) rows: `categoryid`, `available` and `790` (the price,
--- written like n5520.000) are readable; the other properties are hashed by the publisher and kept as text.
+{#- Silver staging: RetailRocket item properties, one row per Bronze line, typed. The app publishes an
+    item's state as (timestamp, item, property, value) rows: `categoryid`, `available` and `790` (the price,
+    written like n5520.000) are readable; the other properties are hashed by the publisher and kept as text. -#}
 
 with bronze as (
 
