@@ -70,3 +70,61 @@
         {{ key }} = {{ alias }}.delivered_key_{{ loop.index }}{% if not loop.last %} and {% endif %}
     {%- endfor -%}
 {%- endmacro %}
+
+
+{#-
+    Incremental Gold by user (fct_sessions, dim_users): the users some of whose events fct_events wrote
+    since this model's last run (`events_updated_at` is the mark: the newest `updated_at` among a stored
+    row's events), as a subquery of `user_id`s. A model recomputes these users' rows from all their events:
+    a late event can re-derive any session of its user (int_events_validated rewrites the events whose
+    session changed, and only those).
+-#}
+{% macro users_with_new_events() -%}
+    select distinct touched.user_id
+    from {{ ref('fct_events') }} as touched
+    where touched.updated_at > (
+        select coalesce(max(this_run.events_updated_at), timestamp '1900-01-01') from {{ this }} as this_run
+    )
+{%- endmacro %}
+
+
+{#-
+    A pre-hook of the models incremental by user: a table stored before it had the `events_updated_at`
+    mark gets the column, empty, so the run recomputes every user once (no mark is "before everything")
+    and the merge fills it. Hooks do not run in unit tests, which mock the stored table.
+-#}
+{% macro add_missing_mark_column(column='events_updated_at') -%}
+    {%- set relation = adapter.get_relation(this.database, this.schema, this.identifier) if execute else none -%}
+    {%- if relation is not none and not should_full_refresh()
+        and column not in (adapter.get_columns_in_relation(relation) | map(attribute='name') | list) -%}
+        alter table {{ relation }} add columns ({{ column }} timestamp)
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    A post-hook of the models keyed by session (fct_sessions, fct_orders): delete the stored rows whose
+    derived session no longer has an event in fct_events (a late event merged it into a neighbour: its
+    events were rewritten with the neighbour's id). Delivered sessions never change, so only derived ones
+    are looked at. A merge rather than a delete with a subquery: both engines run it.
+-#}
+{% macro delete_vanished_sessions(session_column) -%}
+    {%- if is_incremental() -%}
+        merge into {{ this }} as stored
+        using (
+            select stored_sessions.{{ session_column }}
+            from {{ this }} as stored_sessions
+            left anti join (
+                select distinct user_session_id from {{ ref('fct_events') }} where is_session_derived
+            ) as live
+                on stored_sessions.{{ session_column }} = live.user_session_id
+            where stored_sessions.is_session_derived
+        ) as vanished
+            on stored.{{ session_column }} = vanished.{{ session_column }}
+        when matched then delete
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

@@ -77,6 +77,8 @@ INCREMENTAL = (
     "int_events_quarantined",
     "int_events_duplicates",
     "fct_events",
+    "fct_sessions",
+    "dim_users",
     "agg_daily_product_stats",
     "agg_funnel_daily",
     "ml_user_item_daily",

@@ -1,16 +1,32 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='user_id',
+        on_schema_change='append_new_columns',
+        pre_hook=["{{ add_missing_mark_column() }}"],
+    )
+}}
 {#- Gold: one row per user: where they come from, when they were first and last active, and what they
     have done and bought so far. Lifetime revenue adds the orders of known value (orders_unknown_value
-    counts the others); null for a buyer none of whose orders has a known value. -#}
+    counts the others); null for a buyer none of whose orders has a known value. Incremental: a run
+    recomputes the users with events written since its last run, from all their events and orders. -#}
 
 with events as (
 
     select * from {{ ref('fct_events') }}
+    {%- if is_incremental() %}
+        where user_id in ({{ users_with_new_events() }})
+    {%- endif %}
 
 ),
 
 orders as (
 
     select * from {{ ref('fct_orders') }}
+    {%- if is_incremental() %}
+        where user_id in ({{ users_with_new_events() }})
+    {%- endif %}
 
 ),
 
@@ -25,7 +41,8 @@ activity as (
         count(distinct user_session_id) as sessions_count,
         count(*) as events_count,
         sum(case when event_type = 'view' then 1 else 0 end) as views_count,
-        sum(case when event_type = 'cart' then 1 else 0 end) as carts_count
+        sum(case when event_type = 'cart' then 1 else 0 end) as carts_count,
+        max(updated_at) as events_updated_at
     from events
     group by user_id
 
@@ -67,7 +84,9 @@ final as (
         case when purchasing.user_id is null then 0 else purchasing.lifetime_revenue end as lifetime_revenue,
         purchasing.first_ordered_at,
         purchasing.last_ordered_at,
-        purchasing.user_id is not null as is_buyer
+        purchasing.user_id is not null as is_buyer,
+        -- the newest fct_events write among the user's events: the next run's mark
+        activity.events_updated_at
     from activity
     -- one-to-one: both sides are grouped by user_id
     left join purchasing

@@ -1,10 +1,29 @@
-{#- Gold: one row per session (delivered by the web shop, derived from 30-minute inactivity for the app):
-    when it started and ended, what happened in it, and whether it converted or left a cart behind. Its
-    revenue is known only when every purchase in it has a known price (else null). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='user_session_id',
+        on_schema_change='append_new_columns',
+        pre_hook=["{{ add_missing_mark_column() }}"],
+        post_hook=["{{ delete_vanished_sessions('user_session_id') }}"],
+    )
+}}
+{#- Gold: one row per session (delivered by the web shop, derived from inactivity where none was): its
+    span, activity, revenue (known only when every purchase in it has a known price) and conversion.
+    Incremental: a run recomputes the sessions the events written since its last run belong to, and every
+    derived session of their users; a derived session that no longer exists is deleted (see the yml). -#}
 
 with events as (
 
     select * from {{ ref('fct_events') }}
+    {%- if is_incremental() %}
+        -- every event of every session of the users with new events (a delivered session can hold other users)
+        where user_session_id in (
+                select user_sessions.user_session_id
+                from {{ ref('fct_events') }} as user_sessions
+                where user_sessions.user_id in ({{ users_with_new_events() }})
+            )
+    {%- endif %}
 
 ),
 
@@ -31,7 +50,9 @@ final as (
         max(case when event_type = 'purchase' then 1 else 0 end) = 1 as is_converting,
         max(case when event_type = 'cart' then 1 else 0 end) = 1
         and max(case when event_type = 'purchase' then 1 else 0 end) = 0 as is_cart_abandoned,
-        max(is_session_derived) as is_session_derived
+        max(is_session_derived) as is_session_derived,
+        -- the newest fct_events write among the session's events: the next run's mark
+        max(updated_at) as events_updated_at
     from events
     group by user_session_id
 
