@@ -37,97 +37,19 @@
     'ingested_at',
 ] -%}
 
-{#- Silver: the valid events of every source, deduplicated (duplicate_rank 1), app events enriched from
-    their item's history, sessions derived where none was delivered. Incremental: merges the batches
-    delivered since the last run and re-derives the sessions of the users they touch (see the yml). -#}
+{#- Silver: the valid, deduplicated, enriched events of every source (int_events_enriched) with sessions
+    derived where none was delivered: a new session after `session_inactivity_minutes` without an event.
+    Incremental: merges the batches delivered since the last run and re-derives the sessions of the users
+    they touch, rewriting their earlier events whose session changed (see the yml). -#}
 
-with deduplicated as (
+with new_events as (
 
-    select * from {{ ref('int_events_ranked') }}
-    where quarantine_reason is null and duplicate_rank = 1 and {{ delivered_since_last_run() }}
-
-),
-
-item_history as (
-
-    select * from {{ ref('int_retailrocket_items_historized') }}
-
-),
-
-categories as (
-
-    select * from {{ ref('int_retailrocket_categories_flattened') }}
-
-),
-
-app_enriched as (
-
+    -- the batches delivered since the last run, enriched
     select
-        deduplicated.* except (category_id, category_code, price),
-        {{ namespaced_id('deduplicated.source_system', 'item_history.category_id') }} as category_id,
-        -- a category missing from the tree is its own one-level path
-        coalesce(categories.category_path, cast(item_history.category_id as string)) as category_code,
-        item_history.price
-    from deduplicated
-    -- many-to-one: an item's versions do not overlap, so at most one is valid at the event's time
-    left join item_history
-        on
-            deduplicated.source_product_id = item_history.product_id
-            and (item_history.is_first_version or deduplicated.event_at >= item_history.valid_from)
-            and (item_history.valid_to is null or deduplicated.event_at < item_history.valid_to)
-    -- many-to-one: one row per category
-    left join categories
-        on item_history.category_id = categories.category_id
-    where deduplicated.source_system = 'retailrocket'
-
-),
-
-events as (
-
-    select
-        * except (category_id, category_code, price),
-        category_id,
-        category_code,
-        price
-    from deduplicated
-    where source_system != 'retailrocket'
-
-    union all
-
-    select * from app_enriched
-
-),
-
-new_events as (
-
-    select
-        sha2(concat_ws('|', source_system, user_id, product_id, event_type, cast(event_at as string)), 256)
-            as event_id,
-        source_system,
-        event_at,
-        event_date,
-        event_type,
-        user_id,
-        product_id,
-        source_user_id,
-        source_product_id,
-        category_id,
-        category_code,
-        split_part(category_code, '.', 1) as category_level_1,
-        nullif(split_part(category_code, '.', 2), '') as category_level_2,
-        nullif(split_part(category_code, '.', 3), '') as category_level_3,
-        brand,
-        price,
-        price is null as is_price_missing,
-        user_session_id,
-        user_session_id is null as is_session_derived,
-        transaction_id,
-        extra_columns,
-        source_file_name,
-        batch_id,
-        ingested_at,
+        *,
         cast(null as string) as session_before
-    from events
+    from {{ ref('int_events_enriched') }}
+    where {{ delivered_since_last_run() }}
 
 ),
 
