@@ -105,7 +105,7 @@
 
 
 {#-
-    A post-hook of the models keyed by session (fct_sessions, fct_orders): delete the stored rows whose
+    A post-hook of fct_sessions (keyed by session): delete the stored rows whose
     derived session no longer has an event in fct_events (a late event merged it into a neighbour: its
     events were rewritten with the neighbour's id). Delivered sessions never change, so only derived ones
     are looked at. A merge rather than a delete with a subquery: both engines run it.
