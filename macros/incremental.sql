@@ -128,3 +128,19 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- The feature mart's post-hook: a snapshot computed again can draw other users (a late event changes
+    its pair count), and a merge (Databricks) keeps the rows of users no longer drawn; they carry the
+    snapshot's earlier `input_fingerprint`, so they are deleted. Locally the run overwrites the snapshot's
+    partition and this deletes nothing. -#}
+{% macro delete_redrawn_snapshot_rows() -%}
+    {%- if is_incremental() -%}
+        merge into {{ this }} as stored
+        using {{ ref('ml_feature_snapshot_inputs') }} as inputs
+            on stored.as_of_date = inputs.as_of_date and stored.input_fingerprint != inputs.input_fingerprint
+        when matched then delete
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

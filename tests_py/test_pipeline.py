@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -61,7 +62,8 @@ def test_every_table_is_delta_in_a_layer_schema(spark, lakehouse) -> None:  # ty
         "gold": "fct_events dim_products dim_products_history dim_categories dim_users dim_date dim_sources "
         "fct_sessions fct_orders agg_daily_product_stats agg_daily_kpis agg_funnel_daily rpt_product_performance "
         "rpt_cohort_retention_weekly rpt_rfm_segments rpt_top_categories_brands",
-        "ml": "ml_user_item_daily ml_user_item_feature_snapshots ml_user_item_labels ml_conversion_training_runs "
+        "ml": "ml_user_item_daily ml_user_item_feature_snapshots ml_user_item_latest_features ml_user_item_labels "
+        "ml_conversion_training_runs "
         "ml_conversion_predictions ml_targeting_daily ml_conversion_monitoring ml_feature_drift "
         "ml_feature_training_profile",
     }
@@ -423,11 +425,52 @@ def test_features_see_only_the_past_and_labels_only_the_horizon(spark, lakehouse
         bought = set(zip(future["user_id"], future["product_id"], strict=True))
         snap = features.where(f"as_of_date = date'{as_of}' and source_system = '{source}'").toPandas()
         snap = snap.set_index(["user_id", "product_id"])
-        assert set(snap.index) == set(expected_score.index)  # candidates: pairs active in the lookback window
+        # candidates: the pairs active in the lookback window, all of them counted; the drawn users' pairs kept
+        assert (snap["snapshot_pairs"] == len(expected_score)).all()
+        drawn = snap.index.get_level_values("user_id").unique()
+        assert set(snap.index) == set(expected_score[expected_score.index.isin(drawn, level="user_id")].index)
         assert (snap["interaction_score"] == expected_score.reindex(snap.index)).all()
         assert (snap["days_since_last_interaction"] >= 1).all()
         assert snap["converted"].to_dict() == {k: k in bought for k in snap.index}
         assert snap["converted"].any()
+
+
+def test_a_snapshot_draws_its_users_and_their_features_are_those_of_the_whole_snapshot(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]
+    """The test lakehouse caps a snapshot at LAKEHOUSE_ML_SNAPSHOT_MAX_PAIRS pairs, so its snapshots are drawn.
+    The latest snapshot of each source is also computed whole (ml_user_item_latest_features): the mart holds
+    exactly the pairs of its users whose (as_of_date, user_id) hash is 0 modulo the draw's power of two, the
+    smallest leaving at most the cap on average, with the features of the whole snapshot (the user, product
+    and category features are not computed from the drawn pairs alone)."""
+    from pyspark.sql import functions as F
+
+    cap = int(os.environ["LAKEHOUSE_ML_SNAPSHOT_MAX_PAIRS"])
+    mart = spark.table("ml.ml_user_item_feature_snapshots")
+    shares = (
+        mart.groupBy("as_of_date", "source_system")
+        .agg(F.count("*").alias("n"), F.max("snapshot_pairs").alias("pairs"), F.max("draw_share").alias("share"))
+        .toPandas()
+    )
+    for row in shares.itertuples():
+        modulus = round(1 / row.share)
+        assert modulus & (modulus - 1) == 0  # a power of two
+        assert modulus == 1 if row.pairs <= cap else row.pairs / modulus <= cap < row.pairs / (modulus / 2)
+    assert (shares["share"] < 1).any() and (shares["share"] == 1).any()  # both kinds of snapshot are tested
+    latest = spark.table("ml.ml_user_item_latest_features")
+    assert latest.groupBy("as_of_date", "source_system").count().count() == 2  # each source's own latest
+    assert latest.where("draw_share != 1 or snapshot_pairs is null").count() == 0
+    whole = latest.join(
+        F.broadcast(spark.createDataFrame(shares[["as_of_date", "source_system", "share"]])),
+        ["as_of_date", "source_system"],
+    )
+    expected = whole.where(F.pmod(F.xxhash64("as_of_date", "user_id"), (1 / F.col("share")).cast("bigint")) == 0).drop(
+        "share", "draw_share"
+    )
+    got = mart.join(latest.select("as_of_date", "source_system").distinct(), ["as_of_date", "source_system"])
+    got = got.drop("draw_share").select(*expected.columns)
+    assert got.count() == expected.count() > 0
+    assert got.exceptAll(expected).count() == 0  # the same pairs, every column equal
+    drawn = shares.merge(latest.select("as_of_date", "source_system").distinct().toPandas())
+    assert (drawn["share"] < 1).any()  # a drawn latest snapshot: the comparison is not of two whole ones
 
 
 def test_the_feature_mart_has_the_contract_s_columns_and_types(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]

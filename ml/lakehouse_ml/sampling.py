@@ -24,7 +24,9 @@ def collect_training_pairs(
 ) -> pd.DataFrame:
     """The labelled pairs ``run_training`` needs, drawn from the Spark feature mart without collecting it.
 
-    Only the model's columns are read. When the training snapshots hold more than ``max_train_rows``
+    The mart's snapshots are already drawn by user (``draw_share``, ml_user_item_feature_snapshots), so
+    "pairs" below are the drawn ones. Only the model's columns are read. When the training snapshots hold
+    more than ``max_train_rows``
     pairs, a deterministic hash of the pair key keeps about 5% more than that share, and
     ``run_training``'s stratified sample trims it to exactly ``max_train_rows``. The validation snapshots
     (the last ``valid_days`` labelled dates) come whole up to ``max_valid_rows`` pairs (0 = no cap); above

@@ -47,7 +47,7 @@ def probability_udf(model):
 PREDICTION_SCHEMA_DDL = (
     "as_of_date date, user_id string, product_id string, source_system string, probability double, "
     "probability_rank int, probability_decile int, model_name string, model_version string, run_id string, "
-    "scored_at timestamp, input_fingerprint bigint"
+    "scored_at timestamp, input_fingerprint bigint, draw_share double"
 )
 
 
@@ -60,6 +60,7 @@ def score_snapshots(
     spark,
     features_sdf,
     model_name: str,
+    latest_sdf=None,
     runs_sdf=None,
     scored_sdf=None,
     tracking_uri: str | None = None,
@@ -67,6 +68,9 @@ def score_snapshots(
 ):
     """Score snapshots with the champion (see ``dates_to_score``), distributed with a pandas UDF.
 
+    ``features_sdf`` is the feature mart, whose snapshots are drawn (``draw_share``); ``latest_sdf`` holds
+    each source's latest snapshot whole, and its rows replace the mart's for those (source, date) pairs, so
+    the latest snapshot is scored for every pair while an earlier one scored for monitoring is a draw.
     The model is loaded as ``models:/<name>@champion`` and reads its own feature list. ``runs_sdf`` is the
     training-runs table (for the champion's training window), ``scored_sdf`` the predictions already
     written (None on a first run). Returns a Spark DataFrame: keys, source, probability, rank and decile
@@ -111,6 +115,12 @@ def score_snapshots(
     latest = sorted(set(newest.values()))
     dates = dates_to_score(snapshot_dates, trained_until, already, latest)
     snapshot = features_sdf.where(F.col("as_of_date").isin(dates))
+    if latest_sdf is not None:
+        # (a row per source at most: broadcast)
+        whole = latest_sdf.select("source_system", "as_of_date").distinct()
+        snapshot = snapshot.join(F.broadcast(whole), ["source_system", "as_of_date"], "left_anti").unionByName(
+            latest_sdf.where(F.col("as_of_date").isin(dates))
+        )
     model = mlflow.sklearn.load_model(registry.champion_uri(model_name))
     udf = probability_udf(model)
     inputs = F.struct(*[F.col(c).cast("double") for c in model_features(model)])
@@ -129,4 +139,5 @@ def score_snapshots(
         F.lit(mv.run_id).alias("run_id"),
         F.current_timestamp().alias("scored_at"),
         "input_fingerprint",
+        "draw_share",
     )

@@ -81,7 +81,9 @@ labelled_predictions as (
         model_name,
         model_version,
         probability_decile,
-        probability
+        probability,
+        -- the candidate pairs a scored pair stands for (null: scored before draws existed, every pair then)
+        1 / coalesce(draw_share, 1) as pairs_represented
     from predictions
     -- its source's label window has closed (the macro also defines ml_user_item_features' is_label_complete)
     where as_of_date <= {{ last_label_complete_snapshot('predictions.source_system') }}
@@ -96,6 +98,7 @@ labelled as (
         labelled_predictions.model_version,
         labelled_predictions.probability_decile,
         labelled_predictions.probability,
+        labelled_predictions.pairs_represented,
         labels.as_of_date is not null as converted,
         label_revenue.revenue
     from labelled_predictions
@@ -122,6 +125,7 @@ final as (
         model_version,
         probability_decile,
         count(*) as pairs,
+        cast(sum(pairs_represented) as bigint) as pairs_represented,
         sum(case when converted then 1 else 0 end) as conversions,
         avg(probability) as mean_predicted_probability,
         avg(case when converted then 1.0 else 0.0 end) as realised_conversion_rate,

@@ -2,8 +2,8 @@
 {%- set lookback = var('feature_lookback_days') | int -%}
 
 {#- The feature mart's candidate snapshots and what each is computed from: every snapshot date of each
-    source's own range, with the combined fingerprint of the days in its lookback window. The mart
-    recomputes a snapshot when this fingerprint differs from the one it stored (see the yml). -#}
+    source's own range, with the combined fingerprint of the days in its lookback window and of the draw's
+    cap. The mart recomputes a snapshot when this fingerprint differs from the one it stored (see the yml). -#}
 
 with day_fingerprints as (
 
@@ -37,7 +37,9 @@ candidate_fingerprints as (
     select
         candidate_snapshots.as_of_date,
         xxhash64(
-            sum(cast(xxhash64(day_fingerprints.event_date, day_fingerprints.day_fingerprint) as decimal(38, 0)))
+            sum(cast(xxhash64(day_fingerprints.event_date, day_fingerprints.day_fingerprint) as decimal(38, 0))),
+            -- the draw's cap: a new cap draws every snapshot again
+            cast({{ var('ml_snapshot_max_pairs') | int }} as bigint)
         ) as input_fingerprint
     from candidate_snapshots
     inner join day_fingerprints

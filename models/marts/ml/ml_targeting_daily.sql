@@ -1,10 +1,13 @@
-{#- Marketing's daily high-intent list: the `targeting_top_n` best pairs of each scored snapshot, ranked by
-    expected revenue (probability x the product's current price) or by probability (var
+{#- Marketing's daily high-intent list: the `targeting_top_n` best pairs of each snapshot scored whole,
+    ranked by expected revenue (probability x the product's current price) or by probability (var
     `targeting_rank_by`), with what marketing needs to act on them. -#}
 
 with predictions as (
 
+    -- the snapshots scored whole (a latest snapshot; null: scored before draws existed, whole then). A
+    -- snapshot scored from the mart's draw is for monitoring, not a list to act on.
     select * from {{ ref('ml_conversion_predictions') }}
+    where coalesce(draw_share, 1) = 1
 
 ),
 

@@ -360,7 +360,12 @@ def check_bad_input(spark, scenarios: list[Scenario]) -> list[ReportRow]:
 
 # the ML tables whose content follows from the events alone (the run log, predictions, monitoring and drift
 # carry run ids, model versions and scoring times)
-DETERMINISTIC_ML_TABLES = ("ml_user_item_daily", "ml_user_item_feature_snapshots", "ml_user_item_labels")
+DETERMINISTIC_ML_TABLES = (
+    "ml_user_item_daily",
+    "ml_user_item_feature_snapshots",
+    "ml_user_item_latest_features",
+    "ml_user_item_labels",
+)
 
 
 def fingerprints(spark, schemas: tuple[str, ...] = ("silver", "gold", "ml")) -> dict[str, tuple[int, int]]:

@@ -1,0 +1,310 @@
+{#-
+    The feature mart's features for a set of snapshots, shared by the drawn mart
+    (ml_user_item_feature_snapshots) and the latest snapshots whole (ml_user_item_latest_features).
+
+    `user_item_snapshot_features(max_pairs)` writes the CTEs from `daily_pairs` to `computed` (a leading
+    comma, so it follows the caller's CTEs). The caller defines:
+    * `daily`: ml_user_item_daily;
+    * `source_bounds`: each source's snapshot range (macro `source_snapshot_range`);
+    * `snapshots`: the snapshot dates computed, with their `input_fingerprint`;
+    * `first_computed`: per source, its first computed snapshot (a source without one is not read).
+
+    With `max_pairs` above 0 a snapshot with more candidate pairs than that is drawn before its features
+    are computed: the users whose hash of (as_of_date, user_id) is 0 modulo `draw_modulus`, the smallest
+    power of two that leaves at most `max_pairs` pairs on average, each with all of its pairs. A drawn
+    user's features are exact; the product and category features count every pair, drawn or not.
+-#}
+
+{% macro user_item_snapshot_features(max_pairs) -%}
+    {%- set lookback = var('feature_lookback_days') | int -%}
+    {%- set max_pairs = max_pairs | int -%}
+,
+
+daily_pairs as (
+
+    -- the (user, product, day) rows the computed snapshots' lookback windows need
+    select daily.*
+    from daily
+    where daily.event_date >= (select date_sub(min(snapshots.as_of_date), {{ lookback }}) from snapshots)
+
+),
+
+pair_days as (
+
+    -- each pair day with the computed snapshots its window reaches (of the {{ lookback }} days after it,
+    -- those from its source's first computed snapshot to its last snapshot) and the pair's next active day
+    select
+        daily_pairs.*,
+        greatest(
+            date_add(daily_pairs.event_date, 1),
+            first_computed.first_snapshot_computed,
+            source_bounds.first_snapshot
+        ) as first_reached,
+        least(date_add(daily_pairs.event_date, {{ lookback }}), source_bounds.last_snapshot) as last_reached,
+        lead(daily_pairs.event_date) over (
+            partition by daily_pairs.user_id, daily_pairs.product_id order by daily_pairs.event_date
+        ) as next_event_date
+    from daily_pairs
+    -- many-to-one: one row per source in each
+    inner join source_bounds
+        on daily_pairs.source_system = source_bounds.source_system
+    inner join first_computed
+        on daily_pairs.source_system = first_computed.source_system
+
+),
+
+pair_spans as (
+
+    -- each pair once per snapshot it is a candidate in: the snapshot belongs to the pair's latest active day
+    -- before it (the days after it up to its next active day, at most {{ lookback }}). Consumers aggregate
+    -- it by snapshot without a shuffle of the pairs.
+    select
+        pair_days.source_system,
+        pair_days.product_id,
+        explode(
+            sequence(
+                pair_days.first_reached,
+                least(pair_days.last_reached, coalesce(pair_days.next_event_date, pair_days.last_reached)),
+                interval 1 day
+            )
+        ) as as_of_date
+    from pair_days
+    where pair_days.first_reached <= least(pair_days.last_reached, coalesce(pair_days.next_event_date, pair_days.last_reached))
+
+),
+
+product_users as (
+
+    select
+        pair_spans.as_of_date,
+        pair_spans.product_id,
+        count(*) as product_users_30d
+    from pair_spans
+    group by pair_spans.as_of_date, pair_spans.product_id
+
+),
+
+draws as (
+
+    -- per computed snapshot and source: its candidate pairs and the modulus of its draw (1: every pair)
+    select
+        pair_spans.as_of_date,
+        pair_spans.source_system,
+        count(*) as snapshot_pairs,
+        {% if max_pairs > 0 -%}
+            -- the smallest power of two at least ceil(pairs / max_pairs), in integers: 2 to the bit length
+            -- of ceil - 1
+            case
+                when count(*) <= {{ max_pairs }} then cast(1 as bigint)
+                else shiftleft(cast(1 as bigint), length(bin((count(*) + {{ max_pairs - 1 }}) div {{ max_pairs }} - 1)))
+            end
+        {%- else -%}
+            cast(1 as bigint)
+        {%- endif %} as draw_modulus
+    from pair_spans
+    inner join snapshots
+        on pair_spans.as_of_date = snapshots.as_of_date
+    group by pair_spans.as_of_date, pair_spans.source_system
+
+),
+
+pair_history as (
+
+    -- fan-out by design: each pair day goes to every computed snapshot its lookback window reaches and that
+    -- draws its user; pair_features restores the grain. An equi-join on the exploded dates instead of a
+    -- range join against the snapshot list.
+    select
+        exploded.*
+    from (
+        select
+            pair_days.*,
+            explode(sequence(pair_days.first_reached, pair_days.last_reached, interval 1 day)) as as_of_date
+        from pair_days
+        where pair_days.first_reached <= pair_days.last_reached
+    ) as exploded
+    {% if max_pairs > 0 -%}
+        -- many-to-one: one draw per (snapshot, source); a user is drawn with all of its pairs, so the user's
+        -- features below stay exact
+        inner join draws
+            on
+                exploded.as_of_date = draws.as_of_date
+                and exploded.source_system = draws.source_system
+        where pmod(xxhash64(exploded.as_of_date, exploded.user_id), draws.draw_modulus) = 0
+    {%- endif %}
+
+),
+
+pair_features as (
+
+    -- the one pass over the fan-out; the user and category aggregates below are computed from this pair
+    -- grain (a pair counts in the top-level category of its latest interaction)
+    select
+        pair_history.as_of_date,
+        pair_history.user_id,
+        pair_history.product_id,
+        max(pair_history.source_system) as source_system,
+        sum(pair_history.interaction_score) as interaction_score,
+        max(pair_history.funnel_stage) as funnel_depth,
+        sum(pair_history.views) as views_30d,
+        sum(
+            case when datediff(pair_history.as_of_date, pair_history.event_date) <= 7 then pair_history.views else 0 end
+        ) as views_7d,
+        sum(
+            case when datediff(pair_history.as_of_date, pair_history.event_date) = 1 then pair_history.views else 0 end
+        ) as views_1d,
+        sum(pair_history.carts) as carts_30d,
+        sum(pair_history.removes) as removes_30d,
+        sum(pair_history.purchases) as purchases_30d,
+        sum(pair_history.sessions) as sessions_with_item_30d,
+        min(datediff(pair_history.as_of_date, pair_history.event_date)) as days_since_last_interaction,
+        count(*) as active_days_30d,
+        (unix_timestamp(cast(pair_history.as_of_date as timestamp)) - unix_timestamp(max(pair_history.last_view_at)))
+        / 3600.0 as hours_since_last_view,
+        max(pair_history.last_event_at) as last_event_at,
+        max_by(pair_history.category_key, pair_history.last_event_at) as category_key
+    from pair_history
+    inner join snapshots
+        on pair_history.as_of_date = snapshots.as_of_date
+    group by pair_history.as_of_date, pair_history.user_id, pair_history.product_id
+
+),
+
+pair_scopes as (
+
+    -- the user and user-category aggregates as windows over the one pair stream: both partitionings share
+    -- one shuffle on (as_of_date, user_id), where separate group-bys joined back would shuffle it again
+    select
+        pair_features.*,
+        sum(pair_features.views_30d) over by_user as user_views_30d,
+        sum(pair_features.carts_30d) over by_user as user_carts_30d,
+        sum(pair_features.purchases_30d) over by_user as user_purchases_30d,
+        count(*) over by_user as user_products_30d,
+        sum(pair_features.views_30d) over (
+            partition by pair_features.as_of_date, pair_features.user_id, pair_features.category_key
+        ) as user_category_views_30d
+    from pair_features
+    window by_user as (partition by pair_features.as_of_date, pair_features.user_id)
+
+),
+
+product_days as (
+
+    -- one row per (product, day): every user's pairs, drawn or not
+    select
+        pair_days.event_date,
+        pair_days.product_id,
+        min(pair_days.first_reached) as first_reached,
+        max(pair_days.last_reached) as last_reached,
+        sum(pair_days.views) as views,
+        sum(pair_days.purchases) as purchases,
+        max(pair_days.last_event_at) as last_event_at,
+        max_by(pair_days.last_price, pair_days.last_event_at) as last_price,
+        max_by(pair_days.category_key, pair_days.last_event_at) as category_key
+    from pair_days
+    group by pair_days.event_date, pair_days.product_id
+
+),
+
+product_features as (
+
+    -- fan-out by design, as pair_history but per product day; the group by restores the snapshot grain
+    select
+        exploded.as_of_date,
+        exploded.product_id,
+        max_by(exploded.category_key, exploded.last_event_at) as category_key,
+        sum(exploded.views) as product_views_30d,
+        sum(exploded.purchases) as product_purchases_30d,
+        -- the product's price at its latest event before the snapshot
+        max_by(exploded.last_price, exploded.last_event_at) as product_price
+    from (
+        select
+            product_days.*,
+            explode(sequence(product_days.first_reached, product_days.last_reached, interval 1 day)) as as_of_date
+        from product_days
+        where product_days.first_reached <= product_days.last_reached
+    ) as exploded
+    inner join snapshots
+        on exploded.as_of_date = snapshots.as_of_date
+    group by exploded.as_of_date, exploded.product_id
+
+),
+
+category_prices as (
+
+    select
+        as_of_date,
+        category_key,
+        percentile_approx(product_price, 0.5) as category_median_price
+    from product_features
+    group by as_of_date, category_key
+
+),
+
+computed as (
+
+    select
+        pair_scopes.as_of_date,
+        pair_scopes.user_id,
+        pair_scopes.product_id,
+        pair_scopes.source_system,
+        pair_scopes.interaction_score,
+        pair_scopes.funnel_depth,
+        case
+            when pair_scopes.interaction_score >= {{ var('engagement_high_min', 8) }} then 3
+            when pair_scopes.interaction_score >= {{ var('engagement_medium_min', 3) }} then 2
+            when pair_scopes.interaction_score >= 1 then 1
+            else 0
+        end as engagement_score,
+        pair_scopes.views_30d,
+        pair_scopes.views_7d,
+        pair_scopes.views_1d,
+        pair_scopes.carts_30d,
+        pair_scopes.removes_30d,
+        pair_scopes.purchases_30d,
+        pair_scopes.sessions_with_item_30d,
+        pair_scopes.days_since_last_interaction,
+        pair_scopes.active_days_30d,
+        pair_scopes.hours_since_last_view,
+        hour(pair_scopes.last_event_at) as last_interaction_hour,
+        weekday(pair_scopes.as_of_date) + 1 as as_of_weekday,
+        pair_scopes.user_category_views_30d,
+        pair_scopes.user_category_views_30d
+        / nullif(pair_scopes.user_views_30d, 0) as user_category_share_30d,
+        product_features.product_price / nullif(category_prices.category_median_price, 0)
+            as price_to_category_median,
+        pair_scopes.user_views_30d,
+        pair_scopes.user_carts_30d,
+        pair_scopes.user_purchases_30d,
+        pair_scopes.user_products_30d,
+        pair_scopes.user_purchases_30d / nullif(pair_scopes.user_views_30d, 0) as user_conversion_rate_30d,
+        product_users.product_users_30d,
+        product_features.product_views_30d,
+        product_features.product_purchases_30d,
+        product_features.product_purchases_30d
+        / nullif(product_features.product_views_30d, 0) as product_conversion_rate_30d,
+        draws.snapshot_pairs,
+        cast(1 as double) / draws.draw_modulus as draw_share,
+        snapshots.input_fingerprint
+    from pair_scopes
+    -- each join below is many-to-one on the snapshot grain: no fan-out
+    inner join product_features
+        on
+            pair_scopes.as_of_date = product_features.as_of_date
+            and pair_scopes.product_id = product_features.product_id
+    inner join product_users
+        on
+            pair_scopes.as_of_date = product_users.as_of_date
+            and pair_scopes.product_id = product_users.product_id
+    inner join category_prices
+        on
+            product_features.as_of_date = category_prices.as_of_date
+            and product_features.category_key = category_prices.category_key
+    inner join draws
+        on
+            pair_scopes.as_of_date = draws.as_of_date
+            and pair_scopes.source_system = draws.source_system
+    inner join snapshots
+        on pair_scopes.as_of_date = snapshots.as_of_date
+
+)
+{%- endmacro %}
