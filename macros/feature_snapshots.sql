@@ -5,7 +5,7 @@
     `user_item_snapshot_features(max_pairs)` writes the CTEs from `daily_pairs` to `computed` (a leading
     comma, so it follows the caller's CTEs). The caller defines:
     * `daily`: ml_user_item_daily;
-    * `source_bounds`: each source's snapshot range (macro `source_snapshot_range`);
+    * `source_bounds` (or the CTE named by `bounds`): each source's snapshot range to compute;
     * `snapshots`: the snapshot dates computed, with their `input_fingerprint`;
     * `first_computed`: per source, its first computed snapshot (a source without one is not read).
 
@@ -15,7 +15,7 @@
     user's features are exact; the product and category features count every pair, drawn or not.
 -#}
 
-{% macro user_item_snapshot_features(max_pairs) -%}
+{% macro user_item_snapshot_features(max_pairs, bounds='source_bounds') -%}
     {%- set lookback = var('feature_lookback_days') | int -%}
     {%- set max_pairs = max_pairs | int -%}
 ,
@@ -31,8 +31,8 @@ daily_pairs as (
 
 pair_days as (
 
-    -- each pair day with the computed snapshots its window reaches (of the {{ lookback }} days after it,
-    -- those from its source's first computed snapshot to its last snapshot) and the pair's next active day
+    -- each pair day with the computed snapshots its window reaches: of the {{ lookback }} days after it,
+    -- those from its source's first computed snapshot to its last snapshot
     select
         daily_pairs.*,
         greatest(
@@ -40,36 +40,55 @@ pair_days as (
             first_computed.first_snapshot_computed,
             source_bounds.first_snapshot
         ) as first_reached,
-        least(date_add(daily_pairs.event_date, {{ lookback }}), source_bounds.last_snapshot) as last_reached,
-        lead(daily_pairs.event_date) over (
-            partition by daily_pairs.user_id, daily_pairs.product_id order by daily_pairs.event_date
-        ) as next_event_date
+        least(date_add(daily_pairs.event_date, {{ lookback }}), source_bounds.last_snapshot) as last_reached
     from daily_pairs
     -- many-to-one: one row per source in each
-    inner join source_bounds
+    inner join {{ bounds }} as source_bounds
         on daily_pairs.source_system = source_bounds.source_system
     inner join first_computed
         on daily_pairs.source_system = first_computed.source_system
+    -- the day reaches a computed snapshot (a day that reaches none is no pair's latest active day before one)
+    where
+        greatest(
+            date_add(daily_pairs.event_date, 1),
+            first_computed.first_snapshot_computed,
+            source_bounds.first_snapshot
+        )
+        <= least(date_add(daily_pairs.event_date, {{ lookback }}), source_bounds.last_snapshot)
+
+),
+
+pair_day_ends as (
+
+    -- the snapshots a pair day is the pair's latest active day for: those it reaches up to and including the
+    -- pair's next active day (the one shuffle by pair; the other consumers of pair_days need none)
+    select
+        pair_days.source_system,
+        pair_days.product_id,
+        pair_days.first_reached,
+        least(
+            pair_days.last_reached,
+            coalesce(
+                lead(pair_days.event_date) over (
+                    partition by pair_days.user_id, pair_days.product_id order by pair_days.event_date
+                ),
+                pair_days.last_reached
+            )
+        ) as last_owned
+    from pair_days
 
 ),
 
 pair_spans as (
 
-    -- each pair once per snapshot it is a candidate in: the snapshot belongs to the pair's latest active day
-    -- before it (the days after it up to its next active day, at most {{ lookback }}). Consumers aggregate
-    -- it by snapshot without a shuffle of the pairs.
+    -- each pair once per snapshot it is a candidate in (the snapshot belongs to the pair's latest active day
+    -- before it); consumers aggregate it by snapshot without a shuffle of the pairs
     select
-        pair_days.source_system,
-        pair_days.product_id,
-        explode(
-            sequence(
-                pair_days.first_reached,
-                least(pair_days.last_reached, coalesce(pair_days.next_event_date, pair_days.last_reached)),
-                interval 1 day
-            )
-        ) as as_of_date
-    from pair_days
-    where pair_days.first_reached <= least(pair_days.last_reached, coalesce(pair_days.next_event_date, pair_days.last_reached))
+        pair_day_ends.source_system,
+        pair_day_ends.product_id,
+        explode(sequence(pair_day_ends.first_reached, pair_day_ends.last_owned, interval 1 day)) as as_of_date
+    from pair_day_ends
+    where pair_day_ends.first_reached <= pair_day_ends.last_owned
 
 ),
 
@@ -91,16 +110,7 @@ draws as (
         pair_spans.as_of_date,
         pair_spans.source_system,
         count(*) as snapshot_pairs,
-        {% if max_pairs > 0 -%}
-            -- the smallest power of two at least ceil(pairs / max_pairs), in integers: 2 to the bit length
-            -- of ceil - 1
-            case
-                when count(*) <= {{ max_pairs }} then cast(1 as bigint)
-                else shiftleft(cast(1 as bigint), length(bin((count(*) + {{ max_pairs - 1 }}) div {{ max_pairs }} - 1)))
-            end
-        {%- else -%}
-            cast(1 as bigint)
-        {%- endif %} as draw_modulus
+        {{ snapshot_draw_modulus('count(*)', max_pairs) }} as draw_modulus
     from pair_spans
     inner join snapshots
         on pair_spans.as_of_date = snapshots.as_of_date
@@ -120,7 +130,6 @@ pair_history as (
             pair_days.*,
             explode(sequence(pair_days.first_reached, pair_days.last_reached, interval 1 day)) as as_of_date
         from pair_days
-        where pair_days.first_reached <= pair_days.last_reached
     ) as exploded
     {% if max_pairs > 0 -%}
         -- many-to-one: one draw per (snapshot, source); a user is drawn with all of its pairs, so the user's
@@ -221,7 +230,6 @@ product_features as (
             product_days.*,
             explode(sequence(product_days.first_reached, product_days.last_reached, interval 1 day)) as as_of_date
         from product_days
-        where product_days.first_reached <= product_days.last_reached
     ) as exploded
     inner join snapshots
         on exploded.as_of_date = snapshots.as_of_date
@@ -307,4 +315,45 @@ computed as (
         on pair_scopes.as_of_date = snapshots.as_of_date
 
 )
+{%- endmacro %}
+
+
+{#- The draw's modulus of a snapshot with `pairs` candidate pairs: 1 up to `max_pairs` (or when it is 0),
+    else the smallest power of two at least ceil(pairs / max_pairs), in integers (2 to the bit length of
+    that ceiling - 1). -#}
+{% macro snapshot_draw_modulus(pairs, max_pairs) -%}
+    {%- set max_pairs = max_pairs | int -%}
+    {%- if max_pairs > 0 -%}
+        case
+            when {{ pairs }} <= {{ max_pairs }} then cast(1 as bigint)
+            else shiftleft(cast(1 as bigint), length(bin(({{ pairs }} + {{ max_pairs - 1 }}) div {{ max_pairs }} - 1)))
+        end
+    {%- else -%}
+        cast(1 as bigint)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The select list that turns a row of ml_user_item_latest_features (`alias`) into a row of the drawn
+    mart: the mart's columns in its yml's order (a test holds them to the table's), `draw_share` that of
+    the snapshot's draw. Read from the graph; where there is none (while dbt parses, in a unit test, whose
+    fixture for this input has no rows) the alias's own columns stand in. -#}
+{% macro latest_snapshot_drawn_columns(alias, max_pairs) -%}
+    {%- set nodes = graph.get('nodes', {}) if execute else {} -%}
+    {%- set node = nodes.get('model.' ~ project_name ~ '.ml_user_item_feature_snapshots') -%}
+    {%- if node is none -%}
+        {{ alias }}.*
+    {%- else -%}
+        {%- set items = [] -%}
+        {%- for name in node.columns -%}
+            {%- if name == 'draw_share' -%}
+                {%- do items.append(
+                    'cast(1 as double) / ' ~ snapshot_draw_modulus(alias ~ '.snapshot_pairs', max_pairs) ~ ' as draw_share'
+                ) -%}
+            {%- else -%}
+                {%- do items.append(alias ~ '.' ~ name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {{ items | join(', ') }}
+    {%- endif -%}
 {%- endmacro %}

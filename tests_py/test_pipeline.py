@@ -435,42 +435,56 @@ def test_features_see_only_the_past_and_labels_only_the_horizon(spark, lakehouse
         assert snap["converted"].any()
 
 
-def test_a_snapshot_draws_its_users_and_their_features_are_those_of_the_whole_snapshot(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]
-    """The test lakehouse caps a snapshot at LAKEHOUSE_ML_SNAPSHOT_MAX_PAIRS pairs, so its snapshots are drawn.
-    The latest snapshot of each source is also computed whole (ml_user_item_latest_features): the mart holds
-    exactly the pairs of its users whose (as_of_date, user_id) hash is 0 modulo the draw's power of two, the
-    smallest leaving at most the cap on average, with the features of the whole snapshot (the user, product
-    and category features are not computed from the drawn pairs alone)."""
+def test_a_snapshot_draws_its_users_and_their_features_are_those_of_the_whole_snapshot(
+    spark, lakehouse, run_dbt, dbt_target_path
+) -> None:  # type: ignore[no-untyped-def]
+    """The test lakehouse caps a snapshot at LAKEHOUSE_ML_SNAPSHOT_MAX_PAIRS pairs, so most web snapshots are
+    drawn. The mart's SQL compiled without a cap computes every snapshot whole: of each, the mart holds
+    exactly the pairs of the users whose (as_of_date, user_id) hash is 0 modulo the draw's power of two
+    (the smallest leaving at most the cap on average), with the whole snapshot's features (the user,
+    product and category features are not computed from the drawn pairs alone)."""
     from pyspark.sql import functions as F
 
     cap = int(os.environ["LAKEHOUSE_ML_SNAPSHOT_MAX_PAIRS"])
+    target = dbt_target_path / "whole-mart"
+    run_dbt("compile", "--full-refresh", "--select", "ml_user_item_feature_snapshots", "--vars",
+            "{ml_snapshot_max_pairs: 0}", "--target-path", str(target))  # fmt: skip
+    whole = spark.sql(next(target.glob("compiled/**/ml_user_item_feature_snapshots.sql")).read_text())
     mart = spark.table("ml.ml_user_item_feature_snapshots")
     shares = (
         mart.groupBy("as_of_date", "source_system")
         .agg(F.count("*").alias("n"), F.max("snapshot_pairs").alias("pairs"), F.max("draw_share").alias("share"))
         .toPandas()
     )
-    for row in shares.itertuples():
+    counted = whole.groupBy("as_of_date", "source_system").count().toPandas()
+    merged = shares.merge(counted, on=["as_of_date", "source_system"], how="outer")
+    assert (merged["pairs"] == merged["count"]).all()  # every snapshot and source, its candidates counted
+    for row in merged.itertuples():
         modulus = round(1 / row.share)
         assert modulus & (modulus - 1) == 0  # a power of two
         assert modulus == 1 if row.pairs <= cap else row.pairs / modulus <= cap < row.pairs / (modulus / 2)
-    assert (shares["share"] < 1).any() and (shares["share"] == 1).any()  # both kinds of snapshot are tested
-    latest = spark.table("ml.ml_user_item_latest_features")
-    assert latest.groupBy("as_of_date", "source_system").count().count() == 2  # each source's own latest
-    assert latest.where("draw_share != 1 or snapshot_pairs is null").count() == 0
-    whole = latest.join(
+    assert (shares["share"] < 1).any() and (shares["share"] == 1).any()  # both kinds of snapshot are here
+    expected = whole.join(
         F.broadcast(spark.createDataFrame(shares[["as_of_date", "source_system", "share"]])),
         ["as_of_date", "source_system"],
     )
-    expected = whole.where(F.pmod(F.xxhash64("as_of_date", "user_id"), (1 / F.col("share")).cast("bigint")) == 0).drop(
-        "share", "draw_share"
-    )
-    got = mart.join(latest.select("as_of_date", "source_system").distinct(), ["as_of_date", "source_system"])
-    got = got.drop("draw_share").select(*expected.columns)
-    assert got.count() == expected.count() > 0
+    expected = expected.where(F.pmod(F.xxhash64("as_of_date", "user_id"), (1 / F.col("share")).cast("bigint")) == 0)
+    columns = [c for c in mart.columns if c not in ("draw_share", "input_fingerprint")]
+    got, expected = mart.select(*columns), expected.select(*columns)
+    assert got.count() == expected.count() < whole.count()
     assert got.exceptAll(expected).count() == 0  # the same pairs, every column equal
-    drawn = shares.merge(latest.select("as_of_date", "source_system").distinct().toPandas())
-    assert (drawn["share"] < 1).any()  # a drawn latest snapshot: the comparison is not of two whole ones
+    # each source's latest snapshot whole, as scoring reads it: the uncapped SQL's rows of that snapshot
+    latest = spark.table("ml.ml_user_item_latest_features")
+    assert latest.select("as_of_date", "source_system").distinct().count() == 2  # each source's own latest
+    assert latest.where("draw_share != 1").count() == 0
+    latest_keys = latest.select("as_of_date", "source_system").distinct()
+    assert (
+        latest.select(*columns)
+        .exceptAll(whole.join(latest_keys, ["as_of_date", "source_system"]).select(*columns))
+        .count()
+        == 0
+    )
+    assert latest.count() == whole.join(latest_keys, ["as_of_date", "source_system"]).count()
 
 
 def test_the_feature_mart_has_the_contract_s_columns_and_types(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]

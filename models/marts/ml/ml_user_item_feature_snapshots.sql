@@ -1,3 +1,4 @@
+{%- set max_pairs = var('ml_snapshot_max_pairs') | int -%}
 {{
     config(
         materialized='incremental',
@@ -14,7 +15,8 @@
 }}
 {#- The feature mart's features, one row per (as_of_date, user, product) candidate pair of the users each
     snapshot draws (var `ml_snapshot_max_pairs`), point in time. A run computes the snapshots whose input
-    fingerprint (ml_feature_snapshot_inputs) differs from the stored one, and keeps the others (see the yml). -#}
+    fingerprint (ml_feature_snapshot_inputs) differs from the stored one, and keeps the others (see the yml);
+    each source's latest snapshot is drawn from the whole one (ml_user_item_latest_features). -#}
 
 with daily as (
 
@@ -25,6 +27,17 @@ with daily as (
 source_bounds as (
 
     {{ source_snapshot_range() }}
+
+),
+
+earlier_bounds as (
+
+    -- the snapshots computed here: each source's but its latest, which comes from the whole one
+    select
+        source_system,
+        first_snapshot,
+        date_sub(last_snapshot, 1) as last_snapshot
+    from source_bounds
 
 ),
 
@@ -85,6 +98,23 @@ first_computed as (
 
 )
 
-{{ user_item_snapshot_features(max_pairs=var('ml_snapshot_max_pairs')) }}
+{{ user_item_snapshot_features(max_pairs=max_pairs, bounds='earlier_bounds') }},
+
+latest_drawn as (
+
+    -- each source's latest snapshot, when computed in this run: the drawn users' rows of the whole one, the
+    -- same rows and values the macro would give (a test compares them), at the cost of a filter
+    select {{ latest_snapshot_drawn_columns('latest', max_pairs) }}
+    from {{ ref('ml_user_item_latest_features') }} as latest
+    where
+        latest.as_of_date in (select snapshots.as_of_date from snapshots)
+        and pmod(
+            xxhash64(latest.as_of_date, latest.user_id),
+            {{ snapshot_draw_modulus('latest.snapshot_pairs', max_pairs) }}
+        ) = 0
+
+)
 
 select * from computed
+union all
+select * from latest_drawn
