@@ -449,7 +449,8 @@ def test_a_snapshot_draws_its_users_and_their_features_are_those_of_the_whole_sn
     target = dbt_target_path / "whole-mart"
     run_dbt("compile", "--full-refresh", "--select", "ml_user_item_feature_snapshots", "--vars",
             "{ml_snapshot_max_pairs: 0}", "--target-path", str(target))  # fmt: skip
-    whole = spark.sql(next(target.glob("compiled/**/ml_user_item_feature_snapshots.sql")).read_text())
+    # computed once: every check below reads it
+    whole = spark.sql(next(target.glob("compiled/**/ml_user_item_feature_snapshots.sql")).read_text()).cache()
     mart = spark.table("ml.ml_user_item_feature_snapshots")
     shares = (
         mart.groupBy("as_of_date", "source_system")
@@ -485,6 +486,7 @@ def test_a_snapshot_draws_its_users_and_their_features_are_those_of_the_whole_sn
         == 0
     )
     assert latest.count() == whole.join(latest_keys, ["as_of_date", "source_system"]).count()
+    whole.unpersist()
 
 
 def test_the_feature_mart_has_the_contract_s_columns_and_types(spark, lakehouse) -> None:  # type: ignore[no-untyped-def]
