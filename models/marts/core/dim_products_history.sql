@@ -75,16 +75,23 @@ with_feed as (
 
 event_latest as (
 
+    -- per product its first event and the attributes of its latest one (ties by event id): one aggregate,
+    -- which Spark pre-aggregates before the shuffle, where a window would shuffle and sort every event
     select
         product_id,
-        source_system,
-        category_id,
-        category_code,
-        brand,
-        price,
-        min(event_at) over (partition by product_id) as first_seen_at,
-        row_number() over (partition by product_id order by event_at desc, event_id desc) as recency_rank
+        min(event_at) as first_seen_at,
+        max_by(
+            named_struct(
+                'source_system', source_system,
+                'category_id', category_id,
+                'category_code', category_code,
+                'brand', brand,
+                'price', price
+            ),
+            named_struct('event_at', event_at, 'event_id', event_id)
+        ) as latest
     from events
+    group by product_id
 
 ),
 
@@ -92,19 +99,18 @@ from_events as (
 
     select
         event_latest.product_id,
-        event_latest.source_system,
+        event_latest.latest.source_system,
         substring_index(event_latest.product_id, ':', -1) as source_product_id,
-        event_latest.category_id,
-        event_latest.category_code,
-        event_latest.brand,
-        event_latest.price,
+        event_latest.latest.category_id,
+        event_latest.latest.category_code,
+        event_latest.latest.brand,
+        event_latest.latest.price,
         event_latest.first_seen_at as valid_from,
         cast(null as timestamp) as valid_to,
         'events' as version_source
     from event_latest
     left anti join with_feed
         on event_latest.product_id = with_feed.product_id
-    where event_latest.recency_rank = 1
 
 ),
 
