@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -57,8 +58,15 @@ def test_session_is_delta_enabled_and_reused(spark) -> None:  # type: ignore[no-
     spark.sql("create schema if not exists scratch")
     spark.sql("create or replace table scratch.t (id int)")
     spark.sql("insert into scratch.t values (1), (2)")
-    assert spark.sql("describe detail scratch.t").first()["format"] == "delta"
+    detail = spark.sql("describe detail scratch.t").first()
+    assert detail["format"] == "delta"
     assert spark.table("scratch.t").count() == 2
+    # the engine's Parquet codec reaches Delta's writer
+    import pyarrow.parquet as pq
+
+    files = list(Path(urlparse(detail["location"]).path).glob("*.parquet"))
+    assert files
+    assert {pq.ParquetFile(f).metadata.row_group(0).column(0).compression for f in files} == {"ZSTD"}
     spark.sql("drop schema scratch cascade")
 
 

@@ -19,8 +19,8 @@ What one machine does with this pipeline and how the cost grows with the data. `
 `make test`; `BENCH_SIZES=1000000 make bench` for one size) runs each size in a fresh lakehouse:
 
 1. `lakehouse generate` for 30 days plus one: the last day's event and catalog files are held back;
-2. **the floor**: Spark reads every landing file once (text) and writes one Delta table, the least any
-   pipeline must do with that data;
+2. **the floor**: Spark reads every landing file once (text) and writes one Delta table (in snappy whatever
+   the engine's codec, so that the yardstick stays the same), the least any pipeline must do with that data;
 3. the **full `dbt build`** (Bronze to scoring, tests included), with per-layer node-seconds from
    `run_results.json` (a test counts with the layer of the model it tests; dbt's 4 local threads overlap,
    so the layers add up to more than the build's wall time);

