@@ -369,8 +369,10 @@ DETERMINISTIC_ML_TABLES = (
 
 
 def fingerprints(spark, schemas: tuple[str, ...] = ("silver", "gold", "ml")) -> dict[str, tuple[int, int]]:
-    """Row count and an order-independent checksum of every table of ``schemas`` (run-time columns left
-    out); of the ML schema only DETERMINISTIC_ML_TABLES (the others carry run ids by design)."""
+    """Row count and a checksum of every table of ``schemas`` that depends neither on the order of the rows
+    nor on that of the columns (a table upgraded with appended columns holds the same content as one built
+    fresh), run-time columns left out; of the ML schema only DETERMINISTIC_ML_TABLES (the others carry run
+    ids by design)."""
     from pyspark.sql import functions as F
 
     from lakehouse.reports.summary import table_inventory
@@ -386,7 +388,7 @@ def fingerprints(spark, schemas: tuple[str, ...] = ("silver", "gold", "ml")) -> 
             F.array_sort(F.map_entries(F.col(f"`{f.name}`")))
             if f.dataType.typeName() == "map"
             else F.col(f"`{f.name}`")
-            for f in frame.schema.fields
+            for f in sorted(frame.schema.fields, key=lambda field: field.name)
             if f.name not in RUN_COLUMNS
         ]
         row_hash = F.xxhash64(*cols).cast("decimal(38,0)")
