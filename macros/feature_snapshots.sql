@@ -138,7 +138,7 @@ pair_history as (
             on
                 exploded.as_of_date = draws.as_of_date
                 and exploded.source_system = draws.source_system
-        where pmod(xxhash64(exploded.as_of_date, exploded.user_id), draws.draw_modulus) = 0
+        where {{ is_drawn_user('exploded.as_of_date', 'exploded.user_id', 'draws.draw_modulus') }}
     {%- endif %}
 
 ),
@@ -331,6 +331,13 @@ computed as (
     {%- else -%}
         cast(1 as bigint)
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- The draw's rule, in one place for the mart's computed snapshots and its latest ones: a user is drawn
+    in a snapshot when the hash of (as_of_date, user_id) is 0 modulo the snapshot's `modulus`. -#}
+{% macro is_drawn_user(as_of_date, user_id, modulus) -%}
+    pmod(xxhash64({{ as_of_date }}, {{ user_id }}), {{ modulus }}) = 0
 {%- endmacro %}
 
 

@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pyarrow.parquet as pq
 import pytest
 
 from lakehouse.engine.paths import lakehouse_paths
@@ -62,8 +63,6 @@ def test_session_is_delta_enabled_and_reused(spark) -> None:  # type: ignore[no-
     assert detail["format"] == "delta"
     assert spark.table("scratch.t").count() == 2
     # the engine's Parquet codec reaches Delta's writer
-    import pyarrow.parquet as pq
-
     files = list(Path(urlparse(detail["location"]).path).glob("*.parquet"))
     assert files
     assert {pq.ParquetFile(f).metadata.row_group(0).column(0).compression for f in files} == {"ZSTD"}

@@ -26,8 +26,8 @@ def collect_training_pairs(
 
     The mart's snapshots are already drawn by user (``draw_share``, ml_user_item_feature_snapshots), so
     "pairs" below are the drawn ones. Only the model's columns are read. When the training snapshots hold
-    more than ``max_train_rows`` pairs, a deterministic hash of the pair key keeps about 5% more than that share, and
-    ``run_training``'s stratified sample trims it to exactly ``max_train_rows``. The validation snapshots
+    more than ``max_train_rows`` pairs, a deterministic hash of the pair key keeps about 5% more than that
+    share, and ``run_training``'s stratified sample trims it to exactly ``max_train_rows``. The validation snapshots
     (the last ``valid_days`` labelled dates) come whole up to ``max_valid_rows`` pairs (0 = no cap); above
     it the same kind of hash keeps about ``max_valid_rows`` of them, a uniform draw, so the positive rate
     and the metrics estimate those of the whole snapshot (the candidate and the champion are compared on

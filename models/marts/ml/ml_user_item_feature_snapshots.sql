@@ -108,10 +108,9 @@ latest_drawn as (
     from {{ ref('ml_user_item_latest_features') }} as latest
     where
         latest.as_of_date in (select snapshots.as_of_date from snapshots)
-        and pmod(
-            xxhash64(latest.as_of_date, latest.user_id),
-            {{ snapshot_draw_modulus('latest.snapshot_pairs', max_pairs) }}
-        ) = 0
+        and {{ is_drawn_user(
+            'latest.as_of_date', 'latest.user_id', snapshot_draw_modulus('latest.snapshot_pairs', max_pairs)
+        ) }}
 
 )
 
