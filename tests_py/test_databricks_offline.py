@@ -36,20 +36,26 @@ def _copy_project(tmp_path: Path) -> Path:
     return copy
 
 
-def test_the_check_catches_a_cycle_a_missing_selector_and_a_missing_file(tmp_path: Path) -> None:
+def test_the_check_catches_a_cycle_a_missing_selector_a_missing_file_and_unit_tests_in_the_job(
+    tmp_path: Path,
+) -> None:
     copy = _copy_project(tmp_path)
     job_file = copy / "resources" / "ecommerce_lakehouse_job.yml"
     doc = yaml.safe_load(job_file.read_text())
     tasks = doc["resources"]["jobs"]["ecommerce_lakehouse_daily"]["tasks"]
     tasks[0]["depends_on"] = [{"task_key": "score"}]  # ingest waits for score: a cycle
     tasks[1]["dbt_task"]["commands"] = ["dbt build --selector no_such_selector"]
-    tasks[2]["dbt_task"]["commands"] = ["dbt build --select no_such_model+"]
+    tasks[2]["dbt_task"]["commands"] = ["dbt build --select no_such_model+ --exclude-resource-type unit_test"]
+    tasks[3]["dbt_task"]["commands"] = ["dbt build --selector score"]
     job_file.write_text(yaml.safe_dump(doc))
     (copy / "resources" / "dashboards" / "ecommerce_kpis.lvdash.json").unlink()
     errors = "\n".join(check_bundle(copy))
     assert "task graph has a cycle: ingest -> score -> train -> medallion -> ingest" in errors
     assert "selector 'no_such_selector'" in errors
     assert "'no_such_model+'" in errors
+    assert "dbt build runs the unit tests (add `--exclude-resource-type unit_test`): 'dbt build --selector score'" in (
+        errors
+    )
     assert "dashboard 'ecommerce_kpis' file" in errors
 
 

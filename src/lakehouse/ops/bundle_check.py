@@ -79,6 +79,11 @@ def _check_dbt_command(command: str, selectors: set[str], nodes: set[str]) -> li
                 name = item.strip("+").split(":")[-1]
                 if ":" not in item and name not in nodes:
                     errors.append(f"dbt command selects {item!r}, which is no model, seed or snapshot here")
+    # unit tests check the SQL on fixed inputs, so a scheduled run would spend compute to learn nothing new
+    # (they run in CI); dbt Labs recommends leaving them out of production builds
+    excluded = {value for flag, value in itertools.pairwise(words) if flag == "--exclude-resource-type"}
+    if words[1:2] == ["build"] and "unit_test" not in excluded:
+        errors.append(f"dbt build runs the unit tests (add `--exclude-resource-type unit_test`): {command!r}")
     return errors
 
 
