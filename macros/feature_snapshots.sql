@@ -13,6 +13,10 @@
     are computed: the users whose hash of (as_of_date, user_id) is 0 modulo `draw_modulus`, the smallest
     power of two that leaves at most `max_pairs` pairs on average, each with all of its pairs. A drawn
     user's features are exact; the product and category features count every pair, drawn or not.
+
+    The CTEs with a row per source or per snapshot (`source_bounds`, `first_computed`, `snapshots`, `draws`)
+    are joined with a broadcast hint: the planner cannot size them, and a shuffle join on their keys would
+    put every row of a snapshot, or of a source, in one task.
 -#}
 
 {% macro user_item_snapshot_features(max_pairs, bounds='source_bounds') -%}
@@ -33,7 +37,7 @@ pair_days as (
 
     -- each pair day with the computed snapshots its window reaches: of the {{ lookback }} days after it,
     -- those from its source's first computed snapshot to its last snapshot
-    select
+    select /*+ broadcast(source_bounds, first_computed) */
         daily_pairs.*,
         greatest(
             date_add(daily_pairs.event_date, 1),
@@ -106,7 +110,7 @@ product_users as (
 draws as (
 
     -- per computed snapshot and source: its candidate pairs and the modulus of its draw (1: every pair)
-    select
+    select /*+ broadcast(snapshots) */
         pair_spans.as_of_date,
         pair_spans.source_system,
         count(*) as snapshot_pairs,
@@ -123,7 +127,7 @@ pair_history as (
     -- fan-out by design: each pair day goes to every computed snapshot its lookback window reaches and that
     -- draws its user; pair_features restores the grain. An equi-join on the exploded dates instead of a
     -- range join against the snapshot list.
-    select
+    select /*+ broadcast(draws) */
         exploded.*
     from (
         select
@@ -147,7 +151,7 @@ pair_features as (
 
     -- the one pass over the fan-out; the user and category aggregates below are computed from this pair
     -- grain (a pair counts in the top-level category of its latest interaction)
-    select
+    select /*+ broadcast(snapshots) */
         pair_history.as_of_date,
         pair_history.user_id,
         pair_history.product_id,
@@ -217,7 +221,7 @@ product_days as (
 product_features as (
 
     -- fan-out by design, as pair_history but per product day; the group by restores the snapshot grain
-    select
+    select /*+ broadcast(snapshots) */
         exploded.as_of_date,
         exploded.product_id,
         max_by(exploded.category_key, exploded.last_event_at) as category_key,
@@ -250,7 +254,7 @@ category_prices as (
 
 computed as (
 
-    select
+    select /*+ broadcast(draws, snapshots) */
         pair_scopes.as_of_date,
         pair_scopes.user_id,
         pair_scopes.product_id,
