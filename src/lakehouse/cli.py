@@ -236,7 +236,7 @@ def _cmd_sql_load(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     """Generate data if the landing zone is empty, build everything, generate docs, print the summary."""
-    from lakehouse.engine.dbt_runner import run_dbt
+    from lakehouse.engine.dbt_runner import SCHEDULED_BUILD, run_dbt
 
     paths = lakehouse_paths()
     timings: dict[str, float] = {}
@@ -248,8 +248,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         if rc:
             return rc
     dbt_vars = ["--vars", args.vars] if args.vars else []
-    # the dbt unit tests check the SQL's logic on fixed inputs: they run in `make test`, not on every build
-    build = ["build", "--exclude-resource-type", "unit_test", *dbt_vars]
+    build = [*SCHEDULED_BUILD, *dbt_vars]
     for name, dbt_args in (("dbt build", build), ("dbt docs generate", ["docs", "generate", *dbt_vars])):
         started = time.perf_counter()
         ok = run_dbt(dbt_args)
