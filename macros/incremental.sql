@@ -105,6 +105,24 @@
 
 
 {#-
+    A pre-hook of a model incremental by day whose stored table can predate some of its columns: when one
+    of `columns` is missing, the stored rows are deleted, so this run recomputes every day (the mark
+    `events_updated_at` goes with them) and on_schema_change adds the columns. Old days with the new
+    columns empty would otherwise stay next to new days with them filled.
+-#}
+{% macro recompute_days_without_columns(columns) -%}
+    {%- set relation = adapter.get_relation(this.database, this.schema, this.identifier) if execute else none -%}
+    {%- set stored = adapter.get_columns_in_relation(relation) | map(attribute='name') | list
+        if relation is not none else [] -%}
+    {%- if relation is not none and not should_full_refresh() and columns | reject('in', stored) | list -%}
+        delete from {{ relation }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
     A post-hook of fct_sessions (keyed by session): delete the stored rows whose
     derived session no longer has an event in fct_events (a late event merged it into a neighbour: its
     events were rewritten with the neighbour's id). Delivered sessions never change, so only derived ones

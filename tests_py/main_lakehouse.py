@@ -88,6 +88,8 @@ INCREMENTAL = (
     "ml_user_item_labels",
 )
 
+# the columns agg_daily_product_stats gained after its first release (see the mark before the second run)
+PRODUCT_DAY_COLUMNS = ("events", "first_event_at", "last_event_at", "last_event")
 
 FIRST_RUN_FEATURES = "test_state.features_after_first_run"
 
@@ -160,6 +162,12 @@ def _mark_before_the_second_run(spark, house: MainLakehouse) -> None:  # type: i
     }
     spark.sql(f"update ml.ml_feature_drift set psi_status = 'not read again' where as_of_date = date'{older}'")
     spark.sql(f"update {preds} set run_id = 'not rewritten' where as_of_date = date'{older}'")
+    # a lakehouse built before agg_daily_product_stats had these columns: its next run recomputes every day
+    # (the pre-hook recompute_days_without_columns), so old and new days hold the same columns, filled
+    product_days = "gold.agg_daily_product_stats"
+    spark.table(product_days).drop(*PRODUCT_DAY_COLUMNS).write.format("delta").mode("overwrite").option(
+        "overwriteSchema", "true"
+    ).partitionBy("event_date").saveAsTable(product_days)
     house.marks.update(
         kept=kept,
         refingerprinted=refingerprinted,
@@ -176,6 +184,7 @@ def _read_marks(spark, house: MainLakehouse) -> None:  # type: ignore[no-untyped
     """What the incremental run left of each mark, then the marks taken off again."""
     m = house.marks
     snapshots, labels = "ml.ml_user_item_feature_snapshots", "ml.ml_user_item_labels"
+    product_days = "gold.agg_daily_product_stats"
 
     def share(table: str, date: dt.date, condition: str) -> tuple[int, int]:
         row = spark.sql(f"select count(*), count_if({condition}) from {table} where as_of_date = date'{date}'").first()
@@ -201,6 +210,8 @@ def _read_marks(spark, house: MainLakehouse) -> None:  # type: ignore[no-untyped
         "select as_of_date, count(*) as n, max(scored_at) as scored_at from ml.ml_conversion_predictions group by 1"
     ).toPandas()
     m["last_write"] = spark.sql("describe history ml.ml_conversion_predictions limit 1").first().asDict()
+    filled = ", ".join(f"count({c})" for c in PRODUCT_DAY_COLUMNS)
+    m["product_days_upgraded"] = tuple(spark.sql(f"select count(*), {filled} from {product_days}").first())
     spark.sql(f"update {snapshots} set views_1d = views_1d - 1000 where as_of_date = date'{m['kept']}'")
     spark.sql(
         f"update {labels} set purchases_in_horizon = purchases_in_horizon - 100"

@@ -5,12 +5,15 @@
         unique_key=['event_date', 'product_id'],
         liquid_clustered_by=databricks_only(['event_date']),
         partition_by=local_only(['event_date']),
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ recompute_days_without_columns(['first_event_at', 'last_event_at', 'last_event', 'events']) }}",
     )
 }}
 {#- Gold: one row per product and day with activity: views, carts, removes, purchases, revenue (of the
-    purchases of known price; the others are counted apart), users. Incremental by day: the days fct_events
-    merged since the last run are recomputed and replace the stored days (see the yml). -#}
+    purchases of known price; the others are counted apart), users, the day's first and last event and the
+    attributes of that last one. Incremental by day: the days fct_events merged since the last run are
+    recomputed and replace the stored days (see the yml). The product dimensions aggregate these rows, a
+    tenth as many as the events, instead of every event. -#}
 
 with events as (
 
@@ -35,6 +38,20 @@ final as (
         {{ known_revenue() }} as revenue,
         count(distinct user_id) as users,
         avg(price) as average_price,
+        count(*) as events,
+        min(event_at) as first_event_at,
+        max(event_at) as last_event_at,
+        -- ties by event id: the same event wins whichever days a run recomputes
+        max_by(
+            named_struct(
+                'source_system', source_system,
+                'category_id', category_id,
+                'category_code', category_code,
+                'brand', brand,
+                'price', price
+            ),
+            named_struct('event_at', event_at, 'event_id', event_id)
+        ) as last_event,
         max(updated_at) as events_updated_at
     from events
     group by event_date, product_id

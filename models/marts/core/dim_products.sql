@@ -8,9 +8,9 @@ with history as (
 
 ),
 
-events as (
+product_days as (
 
-    select * from {{ ref('fct_events') }}
+    select * from {{ ref('agg_daily_product_stats') }}
 
 ),
 
@@ -18,11 +18,11 @@ activity as (
 
     select
         product_id,
-        min(event_at) as first_seen_at,
-        max(event_at) as last_seen_at,
-        count(*) as events_count,
-        sum(case when event_type = 'purchase' then 1 else 0 end) as purchases_count
-    from events
+        min(first_event_at) as first_seen_at,
+        max(last_event_at) as last_seen_at,
+        sum(events) as events_count,
+        sum(purchases) as purchases_count
+    from product_days
     group by product_id
 
 ),

@@ -22,9 +22,9 @@ app_categories as (
 
 ),
 
-events as (
+product_days as (
 
-    select * from {{ ref('fct_events') }}
+    select * from {{ ref('agg_daily_product_stats') }}
 
 ),
 
@@ -75,22 +75,13 @@ with_feed as (
 
 event_latest as (
 
-    -- per product its first event and the attributes of its latest one (ties by event id): one aggregate,
-    -- which Spark pre-aggregates before the shuffle, where a window would shuffle and sort every event
+    -- per product its first event and the attributes of its latest one (ties by event id within a day,
+    -- where agg_daily_product_stats keeps them; the days' last events are at distinct times)
     select
         product_id,
-        min(event_at) as first_seen_at,
-        max_by(
-            named_struct(
-                'source_system', source_system,
-                'category_id', category_id,
-                'category_code', category_code,
-                'brand', brand,
-                'price', price
-            ),
-            named_struct('event_at', event_at, 'event_id', event_id)
-        ) as latest
-    from events
+        min(first_event_at) as first_seen_at,
+        max_by(last_event, last_event_at) as latest
+    from product_days
     group by product_id
 
 ),
