@@ -197,6 +197,9 @@ def spark_conf(paths: LakehousePaths | None = None, driver_jars: list[Path] | No
         "spark.driver.maxResultSize": env("LAKEHOUSE_MAX_RESULT_SIZE", "2g"),
         "spark.driver.extraJavaOptions": java_opts,
         "spark.sql.shuffle.partitions": env("LAKEHOUSE_SHUFFLE_PARTITIONS", "4"),
+        # dbt's threads share the cores: the adapter puts each thread's queries in a pool of its own, so a
+        # small test does not wait behind all the tasks of a large model another thread started first
+        "spark.scheduler.mode": env("LAKEHOUSE_SCHEDULER_MODE", "FAIR"),
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
         # AQE broadcasts a join side up to this size (measured at run time): the feature mart's per-product
