@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from dbt.adapters.sparksession.connections import SparkSessionCredentials, ensure_session, load_factory
+from dbt.adapters.sparksession.connections import (
+    SparkSessionCredentials,
+    ensure_session,
+    join_thread_pool,
+    load_factory,
+)
 from dbt.adapters.sparksession.python_job import SessionPythonJobHelper
 from dbt_common.exceptions import DbtRuntimeError
 
@@ -40,6 +45,28 @@ def test_session_factory_reuses_the_running_session(spark) -> None:  # type: ign
 
     running = get_spark()
     assert ensure_session(_credentials(session_factory="lakehouse.engine.runtime:get_spark")) is running
+
+
+def test_each_dbt_thread_queries_in_a_scheduler_pool_of_its_own(spark) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    context = spark.sparkContext
+    assert context.getConf().get("spark.scheduler.mode") == "FAIR"
+    pools: dict[str, str | None] = {}
+
+    def query() -> None:
+        pools[threading.current_thread().name] = join_thread_pool(spark)
+        spark.range(10).count()
+
+    threads = [threading.Thread(target=query, name=f"dbt-thread-{i}") for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert pools == {"dbt-thread-0": "dbt-thread-0", "dbt-thread-1": "dbt-thread-1"}
+    # Spark creates a pool when the first job names it: both threads' jobs ran in their own pool
+    assert all(context._jsc.sc().getPoolForName(name).isDefined() for name in pools)
+    assert context.getLocalProperty("spark.scheduler.pool") != "dbt-thread-0"
 
 
 @pytest.mark.parametrize(
