@@ -165,8 +165,9 @@ def _mark_before_the_second_run(spark, house: MainLakehouse) -> None:  # type: i
     # a lakehouse built before agg_daily_product_stats had these columns: its next run recomputes every day
     # (the pre-hook recompute_days_without_columns), so old and new days hold the same columns, filled
     product_days = "gold.agg_daily_product_stats"
-    spark.table(product_days).drop(*PRODUCT_DAY_COLUMNS).write.format("delta").mode("overwrite").option(
-        "overwriteSchema", "true"
+    # (the whole table: dbt's insert_overwrite leaves the session's partition overwrite mode dynamic)
+    spark.table(product_days).drop(*PRODUCT_DAY_COLUMNS).write.format("delta").mode("overwrite").options(
+        overwriteSchema="true", partitionOverwriteMode="static"
     ).partitionBy("event_date").saveAsTable(product_days)
     house.marks.update(
         kept=kept,
