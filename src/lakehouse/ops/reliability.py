@@ -375,12 +375,12 @@ def fingerprints(spark, schemas: tuple[str, ...] = ("silver", "gold", "ml")) -> 
     ids by design)."""
     from pyspark.sql import functions as F
 
-    from lakehouse.reports.summary import table_inventory
+    from lakehouse.reports.summary import layer_tables
 
     out = {}
-    for table in table_inventory(spark, schemas):
-        name = f"{table.schema}.{table.name}"
-        if table.schema == "ml" and table.name not in DETERMINISTIC_ML_TABLES:
+    for schema, table_name in layer_tables(spark, schemas):
+        name = f"{schema}.{table_name}"
+        if schema == "ml" and table_name not in DETERMINISTIC_ML_TABLES:
             continue
         frame = spark.table(name)
         cols = [

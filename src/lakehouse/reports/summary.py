@@ -17,9 +17,9 @@ class TableInfo:
     table_format: str
 
 
-def table_inventory(spark, layers: tuple[str, ...] = LAYERS) -> list[TableInfo]:
-    """Every table of the layer schemas (views left out), with its row count and format (DESCRIBE DETAIL)."""
-    out: list[TableInfo] = []
+def layer_tables(spark, layers: tuple[str, ...] = LAYERS) -> list[tuple[str, str]]:
+    """(schema, name) of every table of the layer schemas, views left out, from the catalog alone."""
+    out: list[tuple[str, str]] = []
     existing = {row.namespace for row in spark.sql("show schemas").collect()}
     for schema in layers:
         if schema not in existing:
@@ -27,12 +27,21 @@ def table_inventory(spark, layers: tuple[str, ...] = LAYERS) -> list[TableInfo]:
         # SHOW TABLES, not spark.catalog.listTables: that one fails outright on Spark 4 when any table of
         # the schema cannot be described (EXPRESSION_DECODING_FAILED), and it describes every table anyway
         views = {row.viewName for row in spark.sql(f"show views in {schema}").collect()}
-        for row in spark.sql(f"show tables in {schema}").collect():
-            if row.isTemporary or row.tableName in views:
-                continue
-            fq = f"{schema}.{row.tableName}"
-            fmt = spark.sql(f"describe detail {fq}").first()["format"]
-            out.append(TableInfo(schema, row.tableName, spark.table(fq).count(), fmt))
+        out += [
+            (schema, row.tableName)
+            for row in spark.sql(f"show tables in {schema}").collect()
+            if not row.isTemporary and row.tableName not in views
+        ]
+    return out
+
+
+def table_inventory(spark, layers: tuple[str, ...] = LAYERS) -> list[TableInfo]:
+    """Every table of the layer schemas (views left out), with its row count and format (DESCRIBE DETAIL)."""
+    out: list[TableInfo] = []
+    for schema, name in layer_tables(spark, layers):
+        fq = f"{schema}.{name}"
+        fmt = spark.sql(f"describe detail {fq}").first()["format"]
+        out.append(TableInfo(schema, name, spark.table(fq).count(), fmt))
     return out
 
 
