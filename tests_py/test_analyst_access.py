@@ -10,6 +10,7 @@ import re
 import socket
 import subprocess
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from lakehouse.reports import browser, eda
 pytestmark = pytest.mark.dbt
 
 ROOT = Path(__file__).resolve().parents[1]
+# the load test's length: long enough for all 16 sessions to open and be answered at least once each
+LOAD_SECONDS = 8
 
 
 def _free_port() -> int:
@@ -60,7 +63,7 @@ def test_sql_server_serves_jdbc_and_16_concurrent_sessions_and_stops_on_sigterm(
     holds the shared lakehouse's embedded metastore), with a password. beeline: the right password reads
     gold; a wrong one or another user is refused; files, writes and reflection are refused. Then the short
     version of `lakehouse sql-load` on the same server: 16 concurrent HiveServer2 sessions of analyst-shaped
-    queries (filter, aggregate, join, order, limit) for 15 s, every query answered after the refusals.
+    queries (filter, aggregate, join, order, limit) for a few seconds, every query answered after the refusals.
     SIGTERM stops it cleanly."""
     import os
     import signal
@@ -102,11 +105,15 @@ def test_sql_server_serves_jdbc_and_16_concurrent_sessions_and_stops_on_sigterm(
                 f"select value from text.`{private_file}`",
                 "select reflect('java.lang.System', 'getenv', 'LAKEHOUSE_SQL_PASSWORD')",
             ]
-            done = [_beeline(port, "analyst", "kpi-reader-7", statement) for statement in refused * 2]
-            read = _beeline(port, "analyst", "kpi-reader-7", "select days, orders from gold.kpis")
-            wrong = _beeline(port, "analyst", "guess", "select days from gold.kpis;")
-            anyone = _beeline(port, "anyone", "kpi-reader-7", "select days from gold.kpis;")
-            load = sql_access.load_test(port, queries, sessions=16, seconds=15, password="kpi-reader-7")
+            # three beeline clients at a time: each is a JVM of its own, mostly starting up
+            with ThreadPoolExecutor(max_workers=3) as clients:
+                done = list(clients.map(lambda s: _beeline(port, "analyst", "kpi-reader-7", s), refused * 2))
+                read = _beeline(port, "analyst", "kpi-reader-7", "select days, orders from gold.kpis")
+                wrong, anyone = clients.map(
+                    lambda who: _beeline(port, *who, "select days from gold.kpis;"),
+                    [("analyst", "guess"), ("anyone", "kpi-reader-7")],
+                )
+            load = sql_access.load_test(port, queries, sessions=16, seconds=LOAD_SECONDS, password="kpi-reader-7")
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=180)
@@ -125,7 +132,7 @@ def test_sql_server_serves_jdbc_and_16_concurrent_sessions_and_stops_on_sigterm(
         assert "wrong user name or password" in attempt.stderr or "Peer indicated failure" in attempt.stderr, (
             attempt.stderr[-2000:]
         )
-    print(sql_access.render_load(load, 15))
+    print(sql_access.render_load(load, LOAD_SECONDS))
     assert load["failed"] == 0, load["failures"]
     assert load["sessions_answered"] == 16 and load["answered"] >= 16  # type: ignore[operator]
     assert 0 < load["median_s"] <= load["p95_s"]  # type: ignore[operator]
