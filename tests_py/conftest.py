@@ -34,6 +34,9 @@ def lakehouse_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     os.environ.pop("LAKEHOUSE_LANDING", None)
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     os.environ["DBT_TARGET"] = "local"
+    # one JVM serves a dozen builds here: the optimising compiler pays for itself from the second build on
+    # (the client compiler alone suits a single short run on a small landing zone, the CLI's default)
+    os.environ.setdefault("LAKEHOUSE_JVM_JIT", "full")
     return home
 
 
