@@ -74,7 +74,7 @@ def test_every_table_is_delta_in_a_layer_schema(spark, lakehouse) -> None:  # ty
 
 
 def test_every_run_succeeded_and_every_data_test_passed(lakehouse) -> None:  # type: ignore[no-untyped-def]
-    assert lakehouse.steps == {name: True for name in ("first run", "second run", "test", "rerun", "retrain")}
+    assert lakehouse.steps == {name: True for name in ("first run", "second run", "rerun", "retrain")}
     statuses = lakehouse.test_results
     # tests pass; the on-run-end hook (an operation) succeeds
     assert {k: v for k, v in statuses.items() if v not in ("pass", "success") and "assert_no_rejected" not in k} == {}
