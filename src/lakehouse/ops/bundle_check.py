@@ -247,8 +247,8 @@ def python_model_job_errors(manifest: dict) -> list[str]:
             continue
         spec, _ = PythonWorkflowConfigCompiler.create(parsed).compile(f"/Workspace/dbt/{node['name']}")
         try:
-            # the compiled spec is checked here: it is untyped until Job reads it
-            Job.from_dict(spec)  # type: ignore[arg-type]
+            # the compiled spec is checked here, by Job reading it
+            Job.from_dict(spec)
         except (ValueError, TypeError, KeyError) as exc:
             errors.append(f"{where}: its job: {exc}")
             continue
