@@ -148,23 +148,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
     dbtRunner.invoke = counted_invoke  # type: ignore[method-assign]
     get_or_create = SparkSession.Builder.getOrCreate
-    # This process' one JVM serves a dozen builds: the optimising compiler pays for itself from the second
-    # build on. The JVM reads the setting once, at its launch, so it is taken back after that: the suite's
-    # subprocesses (the killed run, the SQL endpoint) are single short runs, where the default (the client
-    # compiler alone on small landing zones) is the faster.
-    jit_setting = "LAKEHOUSE_JVM_JIT" not in os.environ
-    if jit_setting:
-        os.environ["LAKEHOUSE_JVM_JIT"] = "full"
 
     def counted_get_or_create(self):  # type: ignore[no-untyped-def]
-        nonlocal jit_setting
         fresh = SparkSession._instantiatedSession is None
         session = get_or_create(self)
         if fresh:
             ACCOUNT["spark_sessions"].append(os.environ.get("LAKEHOUSE_HOME", ""))
-        if jit_setting:
-            os.environ.pop("LAKEHOUSE_JVM_JIT", None)
-            jit_setting = False
         return session
 
     SparkSession.Builder.getOrCreate = counted_get_or_create  # type: ignore[method-assign]
