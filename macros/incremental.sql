@@ -28,13 +28,17 @@
 -#}
 {% macro days_fct_events_merged() -%}
     {%- if is_incremental() -%}
-        event_date in (
+        {%- set merged_days -%}
             select distinct merged.event_date
             from {{ ref('fct_events') }} as merged
             where merged.updated_at > (
                 select coalesce(max(this_run.events_updated_at), timestamp '1900-01-01') from {{ this }} as this_run
             )
-        )
+        {%- endset -%}
+        -- the lower bound is a scalar, which prunes fct_events' date partitions before the scan; the IN list
+        -- alone is a dynamic pruning filter that Spark evaluates as a join over every partition
+        event_date >= (select min(event_date) from ({{ merged_days }}) as merged_days)
+        and event_date in ({{ merged_days }})
     {%- else -%}
         true
     {%- endif -%}
@@ -73,11 +77,9 @@
 
 
 {#-
-    Incremental Gold by user (fct_sessions, dim_users): the users some of whose events fct_events wrote
-    since this model's last run (`events_updated_at` is the mark: the newest `updated_at` among a stored
-    row's events), as a subquery of `user_id`s. A model recomputes these users' rows from all their events:
-    a late event can re-derive any session of its user (int_events_validated rewrites the events whose
-    session changed, and only those).
+    Incremental Gold by user (dim_users): the users some of whose events fct_events wrote since this
+    model's last run (`events_updated_at` is the mark: the newest `updated_at` among a stored row's
+    events), as a subquery of `user_id`s. The model recomputes these users' rows from all their events.
 -#}
 {% macro users_with_new_events() -%}
     select distinct touched.user_id
@@ -85,6 +87,37 @@
     where touched.updated_at > (
         select coalesce(max(this_run.events_updated_at), timestamp '1900-01-01') from {{ this }} as this_run
     )
+{%- endmacro %}
+
+
+{#-
+    Incremental Gold by session (fct_sessions): the events fct_events wrote since this model's last run
+    (`events_updated_at` is the mark), as a subquery of (user_session_id, event_date). A late event that
+    re-derives a session makes int_events_validated rewrite every event whose session changed, so each
+    session that changed has such an event, and a session that vanished had all of its events rewritten.
+-#}
+{% macro session_events_since_last_run() -%}
+    select touched.user_session_id, touched.event_date
+    from {{ ref('fct_events') }} as touched
+    where touched.updated_at > (
+        select coalesce(max(this_run.events_updated_at), timestamp '1900-01-01') from {{ this }} as this_run
+    )
+{%- endmacro %}
+
+
+{#-
+    The first day an event of a changed session can fall on: the earliest day of the events written since
+    the last run, or of the stored start of a session they belong to (its unchanged events are no older).
+    A scalar subquery: fct_events' date partitions before it are pruned.
+-#}
+{% macro first_day_of_changed_sessions() -%}
+    select min(first_day) from (
+        select touched.event_date as first_day from ({{ session_events_since_last_run() }}) as touched
+        union all
+        select stored.session_date as first_day
+        from {{ this }} as stored
+        where stored.user_session_id in (select changed.user_session_id from ({{ session_events_since_last_run() }}) as changed)
+    ) as first_days
 {%- endmacro %}
 
 
@@ -123,10 +156,11 @@
 
 
 {#-
-    A post-hook of fct_sessions (keyed by session): delete the stored rows whose
+    A pre-hook of fct_sessions (keyed by session), run before the mark moves: delete the stored rows whose
     derived session no longer has an event in fct_events (a late event merged it into a neighbour: its
     events were rewritten with the neighbour's id). Delivered sessions never change, so only derived ones
-    are looked at. A merge rather than a delete with a subquery: both engines run it.
+    are looked at, and only from the first day of the events written since the last run (a vanished
+    session's first event is one of them). A merge rather than a delete with a subquery: both engines run it.
 -#}
 {% macro delete_vanished_sessions(session_column) -%}
     {%- if is_incremental() -%}
@@ -135,10 +169,20 @@
             select stored_sessions.{{ session_column }}
             from {{ this }} as stored_sessions
             left anti join (
-                select distinct user_session_id from {{ ref('fct_events') }} where is_session_derived
+                select distinct live_events.user_session_id
+                from {{ ref('fct_events') }} as live_events
+                where
+                    live_events.is_session_derived
+                    and live_events.event_date >= (
+                        select min(touched.event_date) from ({{ session_events_since_last_run() }}) as touched
+                    )
             ) as live
                 on stored_sessions.{{ session_column }} = live.user_session_id
-            where stored_sessions.is_session_derived
+            where
+                stored_sessions.is_session_derived
+                and stored_sessions.session_date >= (
+                    select min(touched.event_date) from ({{ session_events_since_last_run() }}) as touched
+                )
         ) as vanished
             on stored.{{ session_column }} = vanished.{{ session_column }}
         when matched then delete

@@ -4,25 +4,23 @@
         incremental_strategy='merge',
         unique_key='user_session_id',
         on_schema_change='append_new_columns',
-        pre_hook=["{{ add_missing_mark_column() }}"],
-        post_hook=["{{ delete_vanished_sessions('user_session_id') }}"],
+        pre_hook=["{{ add_missing_mark_column() }}", "{{ delete_vanished_sessions('user_session_id') }}"],
     )
 }}
 {#- Gold: one row per session (delivered by the web shop, derived from inactivity where none was): its
     span, activity, revenue (known only when every purchase in it has a known price) and conversion.
-    Incremental: a run recomputes the sessions the events written since its last run belong to, and every
-    derived session of their users; a derived session that no longer exists is deleted (see the yml). -#}
+    Incremental: a run recomputes the sessions the events written since its last run belong to, from all of
+    their events; a derived session that no longer exists is deleted first (see the yml). -#}
 
 with events as (
 
     select * from {{ ref('fct_events') }}
     {%- if is_incremental() %}
-        -- every event of every session of the users with new events (a delivered session can hold other users)
-        where user_session_id in (
-                select user_sessions.user_session_id
-                from {{ ref('fct_events') }} as user_sessions
-                where user_sessions.user_id in ({{ users_with_new_events() }})
-            )
+        -- every event of each session an event written since the last run belongs to (a delivered session
+        -- can hold other users' events), read from the first day such a session can have an event on
+        where
+            user_session_id in (select changed.user_session_id from ({{ session_events_since_last_run() }}) as changed)
+            and event_date >= ({{ first_day_of_changed_sessions() }})
     {%- endif %}
 
 ),
