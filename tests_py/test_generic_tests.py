@@ -21,7 +21,8 @@ def test_each_generic_test_fails_exactly_the_rows_it_should(spark, dbt_target_pa
             "--select",
             "path:seeds/test_fixtures",
             "--vars",
-            "{test_fixtures: true}",
+            # the scope changes only the tests of a model with a run_stamp_column (fixture_stamped)
+            "{test_fixtures: true, test_scope: run}",
             "--project-dir",
             root,
             "--profiles-dir",
@@ -31,9 +32,9 @@ def test_each_generic_test_fails_exactly_the_rows_it_should(spark, dbt_target_pa
         ]
     )
     tests = [r for r in result.result.results if r.node.resource_type == "test"]
-    assert len(tests) == 15
+    assert len(tests) == 19
     observed = {r.node.name: r.failures for r in tests}
     expected = {r.node.name: r.node.config.meta["expected_failures"] for r in tests}
     assert observed == expected
     seeds = [r for r in result.result.results if r.node.resource_type == "seed"]
-    assert len(seeds) == 4 and all(r.status == "success" for r in seeds)
+    assert len(seeds) == 5 and all(r.status == "success" for r in seeds)

@@ -236,8 +236,15 @@ def _cmd_sql_load(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     """Generate data if the landing zone is empty, build everything, generate docs, print the summary."""
-    from lakehouse.engine.dbt_runner import SCHEDULED_BUILD, run_dbt
+    import yaml
 
+    from lakehouse.engine.dbt_runner import run_dbt, scheduled_build
+
+    try:
+        build = scheduled_build(args.vars)
+    except (ValueError, yaml.YAMLError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     paths = lakehouse_paths()
     timings: dict[str, float] = {}
     # sample data only into an empty landing zone: a user's own files, of any source, are never added to
@@ -247,9 +254,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         timings["generate"] = time.perf_counter() - started
         if rc:
             return rc
-    dbt_vars = ["--vars", args.vars] if args.vars else []
-    build = [*SCHEDULED_BUILD, *dbt_vars]
-    for name, dbt_args in (("dbt build", build), ("dbt docs generate", ["docs", "generate", *dbt_vars])):
+    # the docs with the build's vars: other vars would make dbt parse the whole project again
+    docs = ["docs", "generate", *build[build.index("--vars") :]]
+    for name, dbt_args in (("dbt build", build), ("dbt docs generate", docs)):
         started = time.perf_counter()
         ok = run_dbt(dbt_args)
         if name == "dbt build":
