@@ -22,10 +22,11 @@ What one machine does with this pipeline and how the cost grows with the data. `
 2. **the floor**: Spark reads every landing file once (text) and writes one Delta table (in snappy whatever
    the engine's codec, so that the yardstick stays the same), the least any pipeline must do with that data;
 3. the **full `dbt build`** (Bronze to scoring) as a scheduled run makes it: the data tests included, the
-   dbt unit tests left to CI (`--exclude-resource-type unit_test`; each run below names its command), with
+   dbt unit tests left to CI (`--exclude-resource-type unit_test`), the large tables' data tests reading the
+   rows the run wrote (`--vars '{test_scope: run}'`, docs/data-quality.md; each run below names its command), with
    per-layer node-seconds from `run_results.json` (a test counts with the layer of the model it tests;
    dbt's 4 local threads overlap, so the layers add up to more than the build's wall time);
-4. the held-back day lands and the **daily `dbt build`** runs;
+4. the held-back day lands and the **daily `dbt build`** runs, the same command;
 5. **pandas**, the single-machine approach of many public projects: read the same web-shop CSVs and compute
    per (user, product) the counts per event type, the interaction score and the last interaction time;
 6. memory: peak RSS (VmHWM) of the Python process and of the JVM, and the resident memory of the whole run
