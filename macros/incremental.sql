@@ -160,10 +160,19 @@
     derived session no longer has an event in fct_events (a late event merged it into a neighbour: its
     events were rewritten with the neighbour's id). Delivered sessions never change, so only derived ones
     are looked at, and only from the first day of the events written since the last run (a vanished
-    session's first event is one of them). A merge rather than a delete with a subquery: both engines run it.
+    session's first event is one of them); nothing is run when no event was written. A merge rather than a
+    delete with a subquery: both engines run it.
 -#}
 {% macro delete_vanished_sessions(session_column) -%}
-    {%- if is_incremental() -%}
+    {#- the first day as a literal: Delta refuses a merge whose source reads the target in a scalar subquery -#}
+    {%- set first_day = none -%}
+    {%- if execute and is_incremental() -%}
+        {%- set found = run_query(
+            'select min(touched.event_date) from (' ~ session_events_since_last_run() ~ ') as touched'
+        ) -%}
+        {%- set first_day = found.columns[0].values()[0] -%}
+    {%- endif -%}
+    {%- if first_day is not none -%}
         merge into {{ this }} as stored
         using (
             select stored_sessions.{{ session_column }}
@@ -171,18 +180,10 @@
             left anti join (
                 select distinct live_events.user_session_id
                 from {{ ref('fct_events') }} as live_events
-                where
-                    live_events.is_session_derived
-                    and live_events.event_date >= (
-                        select min(touched.event_date) from ({{ session_events_since_last_run() }}) as touched
-                    )
+                where live_events.is_session_derived and live_events.event_date >= date'{{ first_day }}'
             ) as live
                 on stored_sessions.{{ session_column }} = live.user_session_id
-            where
-                stored_sessions.is_session_derived
-                and stored_sessions.session_date >= (
-                    select min(touched.event_date) from ({{ session_events_since_last_run() }}) as touched
-                )
+            where stored_sessions.is_session_derived and stored_sessions.session_date >= date'{{ first_day }}'
         ) as vanished
             on stored.{{ session_column }} = vanished.{{ session_column }}
         when matched then delete
