@@ -8,7 +8,8 @@
     select
         tested.{{ column_name }} as quarantine_reason,
         count(*) as rows_with_reason
-    from {{ model }} as tested
+    -- (a subquery: `model` can itself be one, with its alias, when the test is scoped by a where)
+    from (select * from {{ model }}) as tested
     left anti join {{ ref('quarantine_reasons') }} as reasons
         on
             reasons.feed = '{{ feed }}'
