@@ -31,6 +31,25 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _hive(port: int, user: str, password: str, statement: str) -> tuple[list[tuple], str]:
+    """One statement in a HiveServer2 session of its own through PyHive (no JVM per client): the rows, or
+    the server's refusal as text."""
+    from pyhive import hive
+
+    try:
+        connection = hive.connect(host="127.0.0.1", port=port, username=user, password=password, auth="CUSTOM")
+    except Exception as exc:  # the refused login: the server's message is in the transport's error
+        return [], f"connect: {exc}"
+    try:
+        cursor = connection.cursor()
+        cursor.execute(statement)
+        return cursor.fetchall(), ""
+    except Exception as exc:
+        return [], str(exc)
+    finally:
+        connection.close()
+
+
 def _beeline(port: int, user: str, password: str, statement: str) -> subprocess.CompletedProcess[str]:
     """One statement through beeline (`-e` stops at the first error, and beeline's script mode hangs on a
     refused statement, so each statement is a call of its own)."""
@@ -60,8 +79,9 @@ def _beeline(port: int, user: str, password: str, statement: str) -> subprocess.
 
 def test_sql_server_serves_jdbc_and_16_concurrent_sessions_and_stops_on_sigterm(tmp_path: Path) -> None:
     """`lakehouse sql-server` as a user runs it (its own process and lakehouse home: the test session's JVM
-    holds the shared lakehouse's embedded metastore), with a password. beeline: the right password reads
-    gold; a wrong one or another user is refused; files, writes and reflection are refused. Then the short
+    holds the shared lakehouse's embedded metastore), with a password. JDBC (beeline) and HiveServer2 sessions
+    (PyHive): the right password reads gold; a wrong one or another user is refused; files, writes and
+    reflection are refused, each in a session of its own, twice over. Then the short
     version of `lakehouse sql-load` on the same server: 16 concurrent HiveServer2 sessions of analyst-shaped
     queries (filter, aggregate, join, order, limit) for a few seconds, every query answered after the refusals.
     SIGTERM stops it cleanly."""
@@ -105,14 +125,16 @@ def test_sql_server_serves_jdbc_and_16_concurrent_sessions_and_stops_on_sigterm(
                 f"select value from text.`{private_file}`",
                 "select reflect('java.lang.System', 'getenv', 'LAKEHOUSE_SQL_PASSWORD')",
             ]
-            # three beeline clients at a time: each is a JVM of its own, mostly starting up
-            with ThreadPoolExecutor(max_workers=3) as clients:
-                done = list(clients.map(lambda s: _beeline(port, "analyst", "kpi-reader-7", s), refused * 2))
-                read = _beeline(port, "analyst", "kpi-reader-7", "select days, orders from gold.kpis")
-                wrong, anyone = clients.map(
-                    lambda who: _beeline(port, *who, "select days from gold.kpis;"),
-                    [("analyst", "guess"), ("anyone", "kpi-reader-7")],
+            # JDBC through beeline (a JVM each, started side by side): a refusal, the wrong password, then the
+            # read; the other refusals and logins through PyHive, a session each
+            with ThreadPoolExecutor(max_workers=2) as clients:
+                jdbc_create, wrong = clients.map(
+                    lambda args: _beeline(port, *args),
+                    [("analyst", "kpi-reader-7", refused[0]), ("analyst", "guess", "select days from gold.kpis;")],
                 )
+            sessions = [_hive(port, "analyst", "kpi-reader-7", s) for s in refused * 2]
+            anyone = _hive(port, "anyone", "kpi-reader-7", "select days from gold.kpis")
+            read = _beeline(port, "analyst", "kpi-reader-7", "select days, orders from gold.kpis")
             load = sql_access.load_test(port, queries, sessions=16, seconds=LOAD_SECONDS, password="kpi-reader-7")
         finally:
             server.send_signal(signal.SIGTERM)
@@ -120,18 +142,18 @@ def test_sql_server_serves_jdbc_and_16_concurrent_sessions_and_stops_on_sigterm(
     out = log.read_text()
     lines = [line for line in read.stdout.splitlines() if line.strip()]
     assert lines[-2].endswith("days,orders") and lines[-1] == "21,7"
-    for create, from_file, reflect in (done[:3], done[3:]):
-        assert from_file.returncode != 0 and "TABLE_OR_VIEW_NOT_FOUND" in from_file.stderr
-        assert "not-for-analysts" not in from_file.stdout + from_file.stderr
-        for refusal, what in ((create, "CreateTableAsSelect"), (reflect, "CallMethodViaReflection")):
-            assert refusal.returncode != 0, what
-            assert f"the SQL endpoint is read-only: {what}" in refusal.stderr, refusal.stderr[-2000:]
-        assert "kpi-reader-7" not in reflect.stdout
-    for attempt in (wrong, anyone):
-        assert "21" not in attempt.stdout
-        assert "wrong user name or password" in attempt.stderr or "Peer indicated failure" in attempt.stderr, (
-            attempt.stderr[-2000:]
-        )
+    assert jdbc_create.returncode != 0
+    assert "the SQL endpoint is read-only: CreateTableAsSelect" in jdbc_create.stderr, jdbc_create.stderr[-2000:]
+    for create, from_file, reflect in (sessions[:3], sessions[3:]):
+        assert not from_file[0] and "TABLE_OR_VIEW_NOT_FOUND" in from_file[1]
+        assert "not-for-analysts" not in from_file[1]
+        for (rows, refusal), what in ((create, "CreateTableAsSelect"), (reflect, "CallMethodViaReflection")):
+            assert not rows and f"the SQL endpoint is read-only: {what}" in refusal, refusal[-2000:]
+        assert "kpi-reader-7" not in str(reflect[0])
+    assert "21" not in wrong.stdout
+    refused_login = "wrong user name or password" in wrong.stderr or "Peer indicated failure" in wrong.stderr
+    assert refused_login, wrong.stderr[-2000:]
+    assert not anyone[0] and anyone[1].startswith("connect: "), anyone
     print(sql_access.render_load(load, LOAD_SECONDS))
     assert load["failed"] == 0, load["failures"]
     assert load["sessions_answered"] == 16 and load["answered"] >= 16  # type: ignore[operator]

@@ -415,6 +415,19 @@ KILLED_RUN_ARGS = [
 ]  # fmt: skip
 
 
+# run as `python -c` in the killed run's home: argv[1] is the fingerprints file, the rest dbt's arguments
+RERUN_AND_FINGERPRINT = """
+import json, sys
+from lakehouse.engine.dbt_runner import run_dbt
+from lakehouse.engine.runtime import get_spark
+from lakehouse.ops.reliability import fingerprints
+if not run_dbt(sys.argv[2:]):
+    sys.exit(1)
+with open(sys.argv[1], "w") as out:
+    json.dump(fingerprints(get_spark()), out)
+"""
+
+
 def killed_run_recovers(
     landing: Path, work: Path, dbt_args: list[str], expected: dict, kill_at: str
 ) -> tuple[bool, str]:
@@ -440,13 +453,16 @@ def killed_run_recovers(
     proc.wait()
     if killed_during is None:
         return False, f"the run ended (exit {proc.returncode}) before {kill_at} started"
-    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if rerun.returncode != 0:
-        return False, f"killed during {killed_during}; the rerun failed: {rerun.stdout[-400:]}"
+    # the rerun and the fingerprints in one process: one JVM start instead of two
     out = work / "killed_fingerprints.json"
-    got = subprocess.run(_lakehouse_cmd("fingerprints", "--json", str(out)), env=env, capture_output=True, text=True)
-    if got.returncode != 0:
-        return False, f"fingerprints failed: {got.stderr[-400:]}"
+    rerun = subprocess.run(
+        [sys.executable, "-c", RERUN_AND_FINGERPRINT, str(out), *dbt_args, "--target-path", str(target)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if rerun.returncode != 0 or not out.exists():
+        return False, f"killed during {killed_during}; the rerun failed: {(rerun.stdout + rerun.stderr)[-400:]}"
     after = {k: tuple(v) for k, v in json.loads(out.read_text()).items()}
     # the tables the selection builds, each against the clean run's
     differ = sorted(k for k in after if expected.get(k) != after[k])
