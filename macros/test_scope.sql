@@ -12,15 +12,28 @@
     engine's clock and run_started_at from dbt's, the same clock locally.
 -#}
 
+{#- One macro calling only dbt's context: with partial parsing, a test parsed before this override existed
+    sees the override but no other macro of this project (dbt records a test's macros only when it parses
+    it), so a helper macro here would be undefined after an upgrade. The scope's predicate is none with
+    `test_scope: all`, outside a generic data test, for the tests that always read whole tables, and for a
+    model without a stamp column. -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set predicates = [] -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
         {%- do predicates.append(where) -%}
     {%- endif -%}
-    {%- set scope = run_scope_predicate() -%}
-    {%- if scope -%}
-        {%- do predicates.append(scope) -%}
+    {%- set scope = var('test_scope', 'all') -%}
+    {%- if scope not in ('all', 'run') -%}
+        {%- do exceptions.raise_compiler_error("var test_scope must be 'all' or 'run', got " ~ scope) -%}
+    {%- endif -%}
+    {%- if scope == 'run' and execute and model.resource_type == 'test' and model.attached_node
+        and (model.test_metadata or {}).get('name') not in ('equal_rowcount', 'recency') -%}
+        {%- set tested = graph.nodes.get(model.attached_node) -%}
+        {%- set column = (tested.config.meta or {}).get('run_stamp_column') if tested else none -%}
+        {%- if column -%}
+            {%- do predicates.append(column ~ " >= timestamp'" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "'") -%}
+        {%- endif -%}
     {%- endif -%}
     {%- if predicates -%}
         {%- set filtered -%}
@@ -30,27 +43,4 @@
     {%- else -%}
         {%- do return(relation) -%}
     {%- endif -%}
-{%- endmacro %}
-
-
-{#- The predicate that keeps the rows the current run wrote, or none: with `test_scope: all`, outside a
-    generic data test, for the tests that always read whole tables, and for a model without a stamp column. -#}
-{% macro run_scope_predicate() -%}
-    {%- set scope = var('test_scope', 'all') -%}
-    {%- if scope not in ('all', 'run') -%}
-        {%- do exceptions.raise_compiler_error("var test_scope must be 'all' or 'run', got " ~ scope) -%}
-    {%- endif -%}
-    {%- if scope != 'run' or not execute or model.resource_type != 'test' -%}
-        {%- do return(none) -%}
-    {%- endif -%}
-    {%- set test_name = (model.test_metadata or {}).get('name') -%}
-    {%- if test_name in ('equal_rowcount', 'recency') or not model.attached_node -%}
-        {%- do return(none) -%}
-    {%- endif -%}
-    {%- set tested = graph.nodes.get(model.attached_node) -%}
-    {%- set column = (tested.config.meta or {}).get('run_stamp_column') if tested else none -%}
-    {%- if not column -%}
-        {%- do return(none) -%}
-    {%- endif -%}
-    {%- do return(column ~ " >= timestamp'" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "'") -%}
 {%- endmacro %}

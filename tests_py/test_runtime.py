@@ -38,6 +38,23 @@ def test_missing_or_old_java_is_one_clear_line(tmp_path: Path, monkeypatch: pyte
         check_java()
 
 
+def test_analyses_that_do_not_compile_are_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`lakehouse eda` (and the demo's report) when dbt cannot compile analyses/: exit 1 and one error line
+    naming what failed and where dbt's messages are, not a traceback."""
+    from lakehouse import cli
+    from lakehouse.engine import dbt_runner, runtime
+
+    monkeypatch.setattr(dbt_runner, "run_dbt", lambda args: False)
+    monkeypatch.setattr(runtime, "get_spark", lambda: None)  # compiling comes before any query
+    code = cli.main(["eda", "--out", str(tmp_path / "eda.html")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: dbt could not compile analyses/ (the EDA report's queries)"), err
+    assert "logs/dbt.log" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
 def test_everything_lives_under_one_overridable_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path / "lh"))
     paths = lakehouse_paths()

@@ -427,10 +427,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from lakehouse.engine.dbt_runner import DbtCommandError
     from lakehouse.engine.runtime import JavaNotFoundError, LakehouseBusyError
 
     try:
         return int(args.func(args))
+    except DbtCommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except JavaNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -7,6 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+
+class DbtCommandError(RuntimeError):
+    """A dbt command the lakehouse runs for a report failed: the command line prints it as one error line."""
+
+
 # the build a scheduled run makes (the demo, the bench): the data tests included, the dbt unit tests left
 # to CI, since their inputs are fixed and a run on new data learns nothing new from them
 SCHEDULED_BUILD = ("build", "--exclude-resource-type", "unit_test")

@@ -59,14 +59,17 @@ class AssumptionsBrokenError(RuntimeError):
 
 def compile_analyses(target_path: Path) -> dict[str, str]:
     """Compile analyses/ with dbt (refs resolved for the current target) and return each one's SQL."""
-    from lakehouse.engine.dbt_runner import run_dbt
+    from lakehouse.engine.dbt_runner import DbtCommandError, run_dbt
 
     if not run_dbt(["compile", "--select", "path:analyses", "--target-path", str(target_path), "--quiet"]):
-        raise RuntimeError("`dbt compile --select path:analyses` failed; see logs/dbt.log")
+        raise DbtCommandError(
+            "dbt could not compile analyses/ (the EDA report's queries): `dbt compile --select path:analyses`"
+            " failed; dbt's messages are in its log (logs/dbt.log, or under $DBT_LOG_PATH)"
+        )
     found = {p.stem: p.read_text() for p in target_path.glob("compiled/*/analyses/*.sql")}
     missing = [a for a in ANALYSES if a not in found]
     if missing:
-        raise RuntimeError(f"analyses not compiled: {', '.join(missing)}")
+        raise DbtCommandError(f"analyses not compiled: {', '.join(missing)}")
     return {name: found[name] for name in ANALYSES}
 
 
