@@ -415,16 +415,12 @@ KILLED_RUN_ARGS = [
 ]  # fmt: skip
 
 
-# run as `python -c` in the killed run's home: argv[1] is the fingerprints file, the rest dbt's arguments
+# `lakehouse dbt <args>`, then `lakehouse fingerprints --json <file>`, in one process (one JVM start): run
+# as `python -c` in the killed run's home, argv[1] the fingerprints file, the rest dbt's arguments
 RERUN_AND_FINGERPRINT = """
-import json, sys
-from lakehouse.engine.dbt_runner import run_dbt
-from lakehouse.engine.runtime import get_spark
-from lakehouse.ops.reliability import fingerprints
-if not run_dbt(sys.argv[2:]):
-    sys.exit(1)
-with open(sys.argv[1], "w") as out:
-    json.dump(fingerprints(get_spark()), out)
+import sys
+from lakehouse import cli
+sys.exit(cli.main(["dbt", *sys.argv[2:]]) or cli.main(["fingerprints", "--json", sys.argv[1]]))
 """
 
 
@@ -453,7 +449,6 @@ def killed_run_recovers(
     proc.wait()
     if killed_during is None:
         return False, f"the run ended (exit {proc.returncode}) before {kill_at} started"
-    # the rerun and the fingerprints in one process: one JVM start instead of two
     out = work / "killed_fingerprints.json"
     rerun = subprocess.run(
         [sys.executable, "-c", RERUN_AND_FINGERPRINT, str(out), *dbt_args, "--target-path", str(target)],
