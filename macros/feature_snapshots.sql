@@ -2,26 +2,34 @@
     The feature mart's features for a set of snapshots, shared by the drawn mart
     (ml_user_item_feature_snapshots) and the latest snapshots whole (ml_user_item_latest_features).
 
-    `user_item_snapshot_features(max_pairs)` writes the CTEs from `daily_pairs` to `computed` (a leading
-    comma, so it follows the caller's CTEs). The caller defines:
+    `user_item_snapshot_features(max_pairs, max_converters)` writes the CTEs from `daily_pairs` to
+    `computed` (a leading comma, so it follows the caller's CTEs). The caller defines:
     * `daily`: ml_user_item_daily;
     * `source_bounds` (or the CTE named by `bounds`): each source's snapshot range to compute;
     * `snapshots`: the snapshot dates computed, with their `input_fingerprint`;
     * `first_computed`: per source, its first computed snapshot (a source without one is not read).
 
-    With `max_pairs` above 0 a snapshot with more candidate pairs than that is drawn before its features
-    are computed: the users whose hash of (as_of_date, user_id) is 0 modulo `draw_modulus`, the smallest
-    power of two that leaves at most `max_pairs` pairs on average, each with all of its pairs. A drawn
-    user's features are exact; the product and category features count every pair, drawn or not.
+    With `max_pairs` above 0 a snapshot is drawn by user before its features are computed, in two strata.
+    The converters (the users with a purchase in the snapshot's label window, ml_user_item_labels) are all
+    kept while the snapshot's bought pairs are at most `max_converters`, else those whose hash of
+    (as_of_date, user_id) is 0 modulo the smallest power of two leaving at most that many bought pairs on
+    average. The other users are drawn by the same hash modulo the power of two leaving at most `max_pairs`
+    candidate pairs; a converter's modulus is never above the others' (the smaller of the two). A drawn
+    user comes with all of its pairs, so the user features are exact; the product and category features
+    count every pair, drawn or not; `draw_share` is one over the user's modulus, the weight that turns the
+    draw back into the snapshot. The draw is a case-control design: it keeps the
+    rare buyers that training and validation learn from and a share of the rest, at a cost set by the two
+    caps rather than by the snapshot's size.
 
-    The CTEs with a row per source or per snapshot (`source_bounds`, `first_computed`, `snapshots`, `draws`)
-    are joined with a broadcast hint: the planner cannot size them, and a shuffle join on their keys would
-    put every row of a snapshot, or of a source, in one task.
+    The CTEs with a row per source or per snapshot (`source_bounds`, `first_computed`, `snapshots`, `draws`,
+    `converter_draws`) are joined with a broadcast hint: the planner cannot size them, and a shuffle join on
+    their keys would put every row of a snapshot, or of a source, in one task.
 -#}
 
-{% macro user_item_snapshot_features(max_pairs, bounds='source_bounds') -%}
+{% macro user_item_snapshot_features(max_pairs, max_converters=0, bounds='source_bounds') -%}
     {%- set lookback = var('feature_lookback_days') | int -%}
     {%- set max_pairs = max_pairs | int -%}
+    {%- set max_converters = max_converters | int -%}
 ,
 
 daily_pairs as (
@@ -122,30 +130,137 @@ draws as (
 
 ),
 
-pair_history as (
+{% if max_pairs > 0 -%}
+converters as (
 
-    -- fan-out by design: each pair day goes to every computed snapshot its lookback window reaches and that
-    -- draws its user; pair_features restores the grain. An equi-join on the exploded dates instead of a
-    -- range join against the snapshot list.
+    -- per computed snapshot, the users who buy within its label window and how many pairs each buys
+    select /*+ broadcast(snapshots) */
+        labels.as_of_date,
+        labels.user_id,
+        count(*) as bought_pairs
+    from {{ ref('ml_user_item_labels') }} as labels
+    inner join snapshots
+        on labels.as_of_date = snapshots.as_of_date
+    group by labels.as_of_date, labels.user_id
+
+),
+
+converter_draws as (
+
+    -- per computed snapshot with converters: its bought pairs and the modulus of the converters' draw
+    select
+        converters.as_of_date,
+        {{ snapshot_draw_modulus('sum(converters.bought_pairs)', max_converters) }} as converter_modulus
+    from converters
+    group by converters.as_of_date
+
+),
+
+drawn_others as (
+
+    -- fan-out by design: each pair day goes to every computed snapshot its lookback window reaches;
+    -- pair_features restores the grain. Kept: the days of the users the snapshot's draw holds (converters
+    -- among them are dropped in pair_history: they are drawn in their own stratum). An equi-join on the
+    -- exploded dates instead of a range join against the snapshot list.
     select /*+ broadcast(draws) */
-        exploded.*
+        exploded.*,
+        draws.draw_modulus as user_modulus
     from (
         select
             pair_days.*,
             explode(sequence(pair_days.first_reached, pair_days.last_reached, interval 1 day)) as as_of_date
         from pair_days
     ) as exploded
-    {% if max_pairs > 0 -%}
-        -- many-to-one: one draw per (snapshot, source); a user is drawn with all of its pairs, so the user's
-        -- features below stay exact
-        inner join draws
-            on
-                exploded.as_of_date = draws.as_of_date
-                and exploded.source_system = draws.source_system
-        where {{ is_drawn_user('exploded.as_of_date', 'exploded.user_id', 'draws.draw_modulus') }}
-    {%- endif %}
+    -- many-to-one: one draw per (snapshot, source)
+    inner join draws
+        on
+            exploded.as_of_date = draws.as_of_date
+            and exploded.source_system = draws.source_system
+    where {{ is_drawn_user('exploded.as_of_date', 'exploded.user_id', 'draws.draw_modulus') }}
 
 ),
+
+converter_pair_days as (
+
+    -- the pair days of the users who convert in some computed snapshot: the converters' stratum is drawn
+    -- from these only, not from every exploded pair day
+    select pair_days.*
+    from pair_days
+    left semi join (select distinct converters.user_id from converters) as converting_users
+        on pair_days.user_id = converting_users.user_id
+
+),
+
+drawn_converters as (
+
+    -- fan-out by design, as drawn_others: the converters' days in the snapshots they convert in and that
+    -- draw them. A converter is drawn at least as often as the other users of its snapshot (the smaller
+    -- of the two moduli; both are powers of two, so a user the others' draw holds is held here too)
+    select /*+ broadcast(converter_draws, draws) */
+        exploded.*,
+        least(converter_draws.converter_modulus, draws.draw_modulus) as user_modulus
+    from (
+        select
+            converter_pair_days.*,
+            explode(
+                sequence(converter_pair_days.first_reached, converter_pair_days.last_reached, interval 1 day)
+            ) as as_of_date
+        from converter_pair_days
+    ) as exploded
+    -- many-to-one: converters has one row per (as_of_date, user_id)
+    inner join converters
+        on
+            exploded.as_of_date = converters.as_of_date
+            and exploded.user_id = converters.user_id
+    -- many-to-one: one draw per snapshot, and one per (snapshot, source)
+    inner join converter_draws
+        on exploded.as_of_date = converter_draws.as_of_date
+    inner join draws
+        on
+            exploded.as_of_date = draws.as_of_date
+            and exploded.source_system = draws.source_system
+    where
+        {{ is_drawn_user(
+            'exploded.as_of_date',
+            'exploded.user_id',
+            'least(converter_draws.converter_modulus, draws.draw_modulus)'
+        ) }}
+
+),
+
+pair_history as (
+
+    -- the drawn users' pair days per snapshot, each user in its stratum: the others' draw without the
+    -- snapshot's converters, then the converters'
+    select drawn_others.*
+    from drawn_others
+    left anti join converters
+        on
+            drawn_others.as_of_date = converters.as_of_date
+            and drawn_others.user_id = converters.user_id
+    union all
+    select drawn_converters.*
+    from drawn_converters
+
+),
+{%- else %}
+pair_history as (
+
+    -- fan-out by design: each pair day goes to every computed snapshot its lookback window reaches;
+    -- pair_features restores the grain. An equi-join on the exploded dates instead of a range join against
+    -- the snapshot list.
+    select
+        exploded.*,
+        cast(1 as bigint) as user_modulus
+    from (
+        select
+            pair_days.*,
+            explode(sequence(pair_days.first_reached, pair_days.last_reached, interval 1 day)) as as_of_date
+        from pair_days
+    ) as exploded
+
+),
+{%- endif %}
 
 pair_features as (
 
@@ -174,7 +289,9 @@ pair_features as (
         (unix_timestamp(cast(pair_history.as_of_date as timestamp)) - unix_timestamp(max(pair_history.last_view_at)))
         / 3600.0 as hours_since_last_view,
         max(pair_history.last_event_at) as last_event_at,
-        max_by(pair_history.category_key, pair_history.last_event_at) as category_key
+        max_by(pair_history.category_key, pair_history.last_event_at) as category_key,
+        -- the same for every row of a user in a snapshot
+        max(pair_history.user_modulus) as user_modulus
     from pair_history
     inner join snapshots
         on pair_history.as_of_date = snapshots.as_of_date
@@ -295,7 +412,7 @@ computed as (
         product_features.product_purchases_30d
         / nullif(product_features.product_views_30d, 0) as product_conversion_rate_30d,
         draws.snapshot_pairs,
-        cast(1 as double) / draws.draw_modulus as draw_share,
+        cast(1 as double) / pair_scopes.user_modulus as draw_share,
         snapshots.input_fingerprint
     from pair_scopes
     -- each join below is many-to-one on the snapshot grain: no fan-out

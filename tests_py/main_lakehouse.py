@@ -35,6 +35,7 @@ SAMPLE = GeneratorConfig(
     events=20_000, days=28, start_date=dt.date(2019, 10, 1), app_start_date=dt.date(2015, 8, 3), seed=7
 )
 SNAPSHOT_MAX_PAIRS = 2000
+SNAPSHOT_MAX_CONVERTER_PAIRS = 50
 # The app's events exactly as the public RetailRocket events.csv has them (epoch milliseconds, a purchase
 # without an add-to-cart, 2015), with one row per defect class, CRLF line ends and a last line cut off.
 APP_LINES = [
@@ -130,10 +131,11 @@ def _mark_before_the_second_run(spark, house: MainLakehouse) -> None:  # type: i
     """Stored rows the incremental run must keep as they are, or rewrite: each marked, to tell them apart."""
     snapshots, labels = "ml.ml_user_item_feature_snapshots", "ml.ml_user_item_labels"
     newest = spark.table(snapshots).agg({"as_of_date": "max"}).first()[0]  # the day after the web data ends
-    kept, refingerprinted = newest - dt.timedelta(days=3), newest - dt.timedelta(days=2)
-    # the late view (two days back) changes the snapshots from the day after it on: the one before those keeps
-    # its stored features (marked: +1000 views, kept as stored); the next one is marked too, and its stored
-    # input fingerprint made wrong, so it must be computed again and lose the mark
+    kept, refingerprinted = newest - dt.timedelta(days=9), newest - dt.timedelta(days=10)
+    # the late view (two days before the data's last day) changes the snapshots whose lookback or label
+    # window holds it (the draw keeps each snapshot's converters): from 8 days before the newest on. The one
+    # before those keeps its stored features (marked: +1000 views, kept as stored); the one before it is
+    # marked too, and its stored input fingerprint made wrong, so it must be computed again and lose the mark
     spark.sql(f"update {snapshots} set views_1d = views_1d + 1000 where as_of_date = date'{kept}'")
     spark.sql(
         f"update {snapshots} set views_1d = views_1d + 1000, input_fingerprint = input_fingerprint ^ 1"
@@ -234,7 +236,7 @@ def land_second_drop(spark, house: MainLakehouse) -> None:  # type: ignore[no-un
     landing = house.home / "landing"
     mart = "ml.ml_user_item_features"
     newest = house.marks["newest_before"]
-    relabel_date = newest - dt.timedelta(days=5)  # features kept, label window reaches the new day
+    relabel_date = newest - dt.timedelta(days=5)  # its label window reaches the new day
     last_day = newest - dt.timedelta(days=1)
     source_columns = ["source_user_id", "source_product_id", "category_id", "category_code", "brand", "price"]
     latest = ", ".join(f"cast(max_by({c}, event_at) as string) as {c}" for c in source_columns)
@@ -348,10 +350,11 @@ def build(home: Path, spark, run, target: Path) -> MainLakehouse:  # type: ignor
     """Steps 1-5 of the module's docstring; ``run`` is the session's dbt runner (returns success)."""
     from lakehouse.ops.reliability import fingerprints
 
-    # a cap on the feature mart's snapshots this small sample exceeds on most web days and few app days, so
-    # the lakehouse holds drawn and whole snapshots; set for the rest of the session, since the tests
-    # compile and compare the mart's SQL against what these runs stored
+    # caps on the feature mart's snapshots this small sample exceeds on most web days and few app days, so
+    # the lakehouse holds drawn and whole snapshots in both strata; set for the rest of the session, since
+    # the tests compile and compare the mart's SQL against what these runs stored
     os.environ["LAKEHOUSE_ML_SNAPSHOT_MAX_PAIRS"] = str(SNAPSHOT_MAX_PAIRS)
+    os.environ["LAKEHOUSE_ML_SNAPSHOT_MAX_CONVERTER_PAIRS"] = str(SNAPSHOT_MAX_CONVERTER_PAIRS)
     generated, scenarios = land_first_drop(home)
     house = MainLakehouse(home, generated, scenarios)
     landing = home / "landing"

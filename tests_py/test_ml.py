@@ -36,6 +36,8 @@ def feature_contract() -> list[dict]:
 def test_the_model_s_features_are_the_contract_s_in_its_order() -> None:
     columns = feature_contract()
     assert [c["name"] for c in columns if c.get("meta", {}).get("feature")] == FEATURES
+    # the draw's share depends on the label window: a weight, never a feature
+    assert "draw_share" in [c["name"] for c in columns] and "draw_share" not in FEATURES
     assert all(c.get("data_type") for c in columns)  # every column typed: the built table is checked against it
 
 
@@ -47,6 +49,40 @@ def test_lift_and_metrics_on_known_values() -> None:
     assert metrics["roc_auc"] == pytest.approx(0.5)
     assert metrics["positive_rate"] == pytest.approx(0.2)
     assert evaluate(np.array([0, 1]), np.array([0.0, 1.0]))["log_loss"] < 1e-5
+
+
+def test_weighted_metrics_are_those_of_the_pairs_each_row_stands_for() -> None:
+    """A drawn row stands for 1 / draw_share pairs: the weighted metrics equal the unweighted ones of the
+    rows repeated that many times, and the top decile is a tenth of the pairs (here two of twenty: the
+    first row's two, a buyer)."""
+    y = np.array([1, 0, 0, 1, 0])
+    score = np.array([0.9, 0.1, 0.5, 0.3, 0.2])
+    weight = np.array([2, 8, 4, 2, 4])
+    weighted = evaluate(y, score, weight)
+    expanded = evaluate(np.repeat(y, weight), np.repeat(score, weight))
+    assert weighted == pytest.approx(expanded)
+    assert weighted["lift_top_decile"] == pytest.approx(5.0) and weighted["positive_rate"] == pytest.approx(0.2)
+    # a boundary inside a row counts that row in part: the top 15% is row 0 (2) and 1 of row 2's 4 pairs
+    assert lift_at_top(y, score, 0.15, weight) == pytest.approx((2 / 3) / 0.2)
+
+
+def test_a_drawn_row_weighs_as_the_pairs_it_stands_for() -> None:
+    """The mart's draw keeps converters at a higher share than the others: a row weighs 1 / draw_share
+    (scaled to a mean of 1 for the fit), and the popularity prior's base rate is that of the pairs the
+    rows stand for: the same as on the rows repeated that many times."""
+    from lakehouse_ml.features import pair_weights
+    from lakehouse_ml.train import prior_baseline
+
+    frame = _frame()
+    assert (pair_weights(frame) == 1).all()  # no draw column: every pair kept
+    drawn = frame.assign(draw_share=np.where(frame[LABEL], 1.0, 0.25))
+    weights = pair_weights(drawn)
+    assert weights.mean() == pytest.approx(1.0)
+    assert set(np.round(weights / weights.min(), 9)) == {1.0, 4.0}
+    expanded = frame.loc[frame.index.repeat(np.where(frame[LABEL], 1, 4))]
+    valid = frame.head(50)
+    assert prior_baseline(drawn, valid) == pytest.approx(prior_baseline(expanded, valid))
+    assert not np.allclose(prior_baseline(frame, valid), prior_baseline(drawn, valid))
 
 
 def test_time_split_validates_on_the_latest_snapshot_only() -> None:
@@ -292,6 +328,8 @@ def _labelled_mart(n_days: int, per_day: int) -> pd.DataFrame:
     frame["user_id"] = [f"u{i}" for i in range(len(frame))]
     frame["product_id"] = frame["product_id"].astype(str)
     frame["is_label_complete"] = True
+    # the mart's draw: converters kept whole, the other users at a share (here by the pair's own label)
+    frame["draw_share"] = np.where(frame[LABEL], 1.0, 0.5)
     return frame
 
 
@@ -314,6 +352,7 @@ def test_training_pairs_are_sampled_in_spark_with_validation_whole(spark) -> Non
     got = collect_training_pairs(mart, max_train_rows=1_200)
     valid_date = pd.Timestamp(frame["as_of_date"].max())  # keys arrive compact: dates as datetime64
     assert "extra_column" not in got.columns and "is_label_complete" not in got.columns
+    assert set(got["draw_share"]) == {1.0, 0.5}  # each row's weight comes with it
     assert (got[FEATURES].dtypes == "float64").all()  # cast in Spark, as the model reads them
     assert str(got["user_id"].dtype) == "string" and got["as_of_date"].dtype == "datetime64[ms]"
     assert (got["as_of_date"] == valid_date).sum() == 2_000  # validation: every row

@@ -445,42 +445,65 @@ def test_features_see_only_the_past_and_labels_only_the_horizon(spark, lakehouse
 def test_a_snapshot_draws_its_users_and_their_features_are_those_of_the_whole_snapshot(
     spark, lakehouse, run_dbt, dbt_target_path
 ) -> None:  # type: ignore[no-untyped-def]
-    """The test lakehouse caps a snapshot at LAKEHOUSE_ML_SNAPSHOT_MAX_PAIRS pairs, so most web snapshots are
-    drawn. The mart's SQL compiled without a cap computes every snapshot whole: of each, the mart holds
-    exactly the pairs of the users whose (as_of_date, user_id) hash is 0 modulo the draw's power of two
-    (the smallest leaving at most the cap on average), with the whole snapshot's features (the user,
-    product and category features are not computed from the drawn pairs alone)."""
+    """The test lakehouse caps a snapshot's other users at LAKEHOUSE_ML_SNAPSHOT_MAX_PAIRS pairs and its
+    converters at LAKEHOUSE_ML_SNAPSHOT_MAX_CONVERTER_PAIRS bought pairs, so most web snapshots are drawn.
+    The mart's SQL compiled without caps computes every snapshot whole: of each, the mart holds exactly the
+    pairs of the users whose (as_of_date, user_id) hash is 0 modulo their stratum's power of two (the
+    smallest leaving at most the cap on average; a converter's never above the others'), with the whole
+    snapshot's features (the user, product and category features are not computed from the drawn pairs
+    alone) and one over that power as `draw_share`."""
     from pyspark.sql import functions as F
 
     cap = int(os.environ["LAKEHOUSE_ML_SNAPSHOT_MAX_PAIRS"])
+    converter_cap = int(os.environ["LAKEHOUSE_ML_SNAPSHOT_MAX_CONVERTER_PAIRS"])
     target = dbt_target_path / "whole-mart"
     run_dbt("compile", "--full-refresh", "--select", "ml_user_item_feature_snapshots", "--vars",
             "{ml_snapshot_max_pairs: 0}", "--target-path", str(target))  # fmt: skip
     # computed once: every check below reads it
     whole = spark.sql(next(target.glob("compiled/**/ml_user_item_feature_snapshots.sql")).read_text()).cache()
     mart = spark.table("ml.ml_user_item_feature_snapshots")
-    shares = (
-        mart.groupBy("as_of_date", "source_system")
-        .agg(F.count("*").alias("n"), F.max("snapshot_pairs").alias("pairs"), F.max("draw_share").alias("share"))
-        .toPandas()
+    labels = spark.table("ml.ml_user_item_labels")
+    converters = (
+        labels.groupBy("as_of_date", "user_id")
+        .agg(F.count("*").alias("bought"))
+        .withColumn("is_converter", F.lit(True))
     )
-    counted = whole.groupBy("as_of_date", "source_system").count().toPandas()
-    merged = shares.merge(counted, on=["as_of_date", "source_system"], how="outer")
+    bought = converters.groupBy("as_of_date").agg(F.sum("bought").alias("bought")).toPandas()
+    counted = whole.groupBy("as_of_date", "source_system").count().toPandas().merge(bought, "left", "as_of_date")
+    counted["bought"] = counted["bought"].fillna(0)
+
+    def modulus(pairs: float, most: int) -> int:
+        # the smallest power of two leaving at most `most` on average (1 at or below it)
+        m = 1
+        while pairs / m > most:
+            m *= 2
+        return m
+
+    counted["others"] = [modulus(p, cap) for p in counted["count"]]
+    counted["converters"] = [
+        min(modulus(b, converter_cap), o) for b, o in zip(counted["bought"], counted["others"], strict=True)
+    ]
+    stored = mart.groupBy("as_of_date", "source_system").agg(F.max("snapshot_pairs").alias("pairs")).toPandas()
+    merged = stored.merge(counted, on=["as_of_date", "source_system"], how="outer")
     assert (merged["pairs"] == merged["count"]).all()  # every snapshot and source, its candidates counted
-    for row in merged.itertuples():
-        modulus = round(1 / row.share)
-        assert modulus & (modulus - 1) == 0  # a power of two
-        assert modulus == 1 if row.pairs <= cap else row.pairs / modulus <= cap < row.pairs / (modulus / 2)
-    assert (shares["share"] < 1).any() and (shares["share"] == 1).any()  # both kinds of snapshot are here
-    expected = whole.join(
-        F.broadcast(spark.createDataFrame(shares[["as_of_date", "source_system", "share"]])),
-        ["as_of_date", "source_system"],
+    # both strata are drawn in some snapshots and whole in others
+    assert (counted["others"] > 1).any() and (counted["others"] == 1).any()
+    assert (counted["converters"] > 1).any() and (counted["converters"] == 1).any()
+    moduli = spark.createDataFrame(counted[["as_of_date", "source_system", "others", "converters"]])
+    expected = (
+        whole.join(F.broadcast(moduli), ["as_of_date", "source_system"])
+        .join(converters.select("as_of_date", "user_id", "is_converter"), ["as_of_date", "user_id"], "left")
+        .withColumn("m", F.when(F.col("is_converter"), F.col("converters")).otherwise(F.col("others")))
+        .where(F.pmod(F.xxhash64("as_of_date", "user_id"), F.col("m").cast("bigint")) == 0)
+        .withColumn("draw_share", 1 / F.col("m"))
     )
-    expected = expected.where(F.pmod(F.xxhash64("as_of_date", "user_id"), (1 / F.col("share")).cast("bigint")) == 0)
-    columns = [c for c in mart.columns if c not in ("draw_share", "input_fingerprint")]
+    columns = [c for c in mart.columns if c != "input_fingerprint"]
     got, expected = mart.select(*columns), expected.select(*columns)
     assert got.count() == expected.count() < whole.count()
-    assert got.exceptAll(expected).count() == 0  # the same pairs, every column equal
+    assert got.exceptAll(expected).count() == 0  # the same pairs, every column equal, draw_share included
+    # the converters' stratum holds converters of both kinds of share, and others below theirs
+    shares = mart.join(converters, ["as_of_date", "user_id"], "left").groupBy("is_converter", "draw_share").count()
+    assert {(r.is_converter, r.draw_share < 1) for r in shares.collect()} >= {(True, True), (True, False), (None, True)}
     # each source's latest snapshot whole, as scoring reads it: the uncapped SQL's rows of that snapshot
     latest = spark.table("ml.ml_user_item_latest_features")
     assert latest.select("as_of_date", "source_system").distinct().count() == 2  # each source's own latest
@@ -662,6 +685,15 @@ def test_monitoring_meets_predictions_with_their_labels(spark, lakehouse) -> Non
     by_decile = monitoring.groupby("probability_decile")[["pairs", "conversions"]].sum()
     rate = by_decile["conversions"] / by_decile["pairs"]
     assert rate.loc[1] > rate.loc[10]  # the top decile converts more than the bottom one
+    # the rates are those of the pairs the scored ones stand for: each weighs 1 / its draw_share
+    key = ["as_of_date", "model_version", "probability_decile"]
+    weight = 1 / labelled["draw_share_x"].fillna(1.0)
+    sums = labelled.assign(w=weight, c=weight * labelled["converted"], p=weight * labelled["probability"])
+    sums = sums.groupby(key)[["w", "c", "p"]].sum()
+    stored = monitoring.set_index(key).loc[sums.index]
+    assert len(stored) == len(monitoring) and (stored["pairs_represented"] == sums["w"].round()).all()
+    assert stored["realised_conversion_rate"].to_numpy() == pytest.approx((sums["c"] / sums["w"]).to_numpy())
+    assert stored["mean_predicted_probability"].to_numpy() == pytest.approx((sums["p"] / sums["w"]).to_numpy())
     # realised revenue: the deciles' known revenue adds up to the labelled pairs' purchases in their windows
     events = spark.table("gold.fct_events").where("event_type = 'purchase'").toPandas()
     bought = labelled[labelled["converted"]].merge(events, on=["user_id", "product_id"])
@@ -722,13 +754,17 @@ def test_training_profile_is_the_deciles_of_the_training_pairs_or_of_their_draw(
             if cap:
                 window = window.where(pair_draw_bucket() < int(DRAW_BUCKETS * (cap / pairs)) + 1)
             features = list(rows["feature_name"].unique())
-            values = window.select(*features).toPandas()
+            values = window.select(*features, "draw_share").toPandas()
             assert 0 < len(values) < pairs if cap else len(values) == pairs
+            # each row counts for the pairs it stands for
+            weight = 1 / values["draw_share"].to_numpy(dtype=float)
+            assert (weight > 1).any()
             for feature, buckets in rows.groupby("feature_name"):
                 edges = np.asarray(buckets["decile_edges"].iloc[0], dtype=float)
                 column = values[feature].astype(float).to_numpy()
                 expected = np.where(np.isnan(column), -1, (column[:, None] > edges[None, :]).sum(axis=1))
-                shares = pd.Series(expected).value_counts(normalize=True).reindex(range(-1, 10), fill_value=0.0)
+                shares = pd.Series(weight).groupby(expected).sum() / weight.sum()
+                shares = shares.reindex(range(-1, 10), fill_value=0.0)
                 assert (buckets["training_values"] == len(values)).all()
                 stored = buckets.set_index("bucket")["training_share"].sort_index()
                 assert stored.to_numpy() == pytest.approx(shares.to_numpy(), abs=1e-12)

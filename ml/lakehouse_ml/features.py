@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 KEY_COLUMNS = ["as_of_date", "user_id", "product_id"]
 LABEL = "converted"
+# the share of its stratum a mart row's draw kept: the row stands for 1 / DRAW_SHARE candidate pairs. Never
+# a feature: the draw keeps the converters, so it depends on the label window
+DRAW_SHARE = "draw_share"
 # the seed project's three features, recomputed from the past only: the baseline's inputs
 BASELINE_FEATURES = ["interaction_score", "funnel_depth", "engagement_score"]
 FEATURES = [
@@ -64,6 +68,15 @@ def usable_features(frame: pd.DataFrame, columns: list[str] | None = None) -> tu
         else:
             kept.append(name)
     return kept, left_out
+
+
+def pair_weights(frame: pd.DataFrame) -> np.ndarray:
+    """The candidate pairs each row stands for (1 / ``draw_share``), scaled to a mean of 1 so that the
+    model's regularisation keeps its scale; ones when the frame carries no draw (every pair kept)."""
+    if DRAW_SHARE not in frame.columns or len(frame) == 0:
+        return np.ones(len(frame))
+    weight = 1.0 / frame[DRAW_SHARE].fillna(1.0).to_numpy(dtype=float)
+    return weight / weight.mean()
 
 
 def feature_matrix(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:

@@ -106,19 +106,22 @@ def comparison_table(
     reference: str = "bayes_oracle",
     bootstrap: int = 200,
     seed: int = 0,
+    weight: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Each score's metrics on the same rows, each as a share of the ``reference``'s (higher is better for
     every share: for log loss and Brier it is the reference's divided by the score's), with bootstrap 95%
     intervals: every resample draws the same rows for every score, so the intervals of the shares hold
-    the scores' correlation."""
+    the scores' correlation. ``weight``: the pairs each row stands for (a drawn snapshot), resampled with
+    its row."""
     y_true = np.asarray(y_true).astype(int)
+    w = np.ones(len(y_true)) if weight is None else np.asarray(weight, dtype=float)
     rng = np.random.default_rng(seed)
-    point = {name: evaluate(y_true, prob) for name, prob in scores.items()}
+    point = {name: evaluate(y_true, prob, w) for name, prob in scores.items()}
     draws: dict[str, list[dict[str, float]]] = {name: [] for name in scores}
     for _ in range(bootstrap):
         idx = rng.integers(0, len(y_true), len(y_true))
         for name, prob in scores.items():
-            draws[name].append(evaluate(y_true[idx], np.asarray(prob)[idx]))
+            draws[name].append(evaluate(y_true[idx], np.asarray(prob)[idx], w[idx]))
     rows = []
     for name in scores:
         row: dict[str, object] = {"score": name}
@@ -156,7 +159,8 @@ def render(table: pd.DataFrame, n_rows: int, positive_rate: float, valid_date: o
         "lift_top_decile": "lift@10%",
     }
     lines = [
-        f"validation snapshot {valid_date}: {n_rows:,} pairs, {positive_rate:.2%} converted; "
+        f"validation snapshot {valid_date}: {n_rows:,} pairs drawn, {positive_rate:.2%} of the pairs they stand "
+        "for converted; "
         "[95% bootstrap interval]; share = of the Bayes oracle's (for log loss and Brier: the oracle's / the score's)",
         f"{'score':20} " + " ".join(f"{names[m]:>28}" for m in METRICS),
     ]

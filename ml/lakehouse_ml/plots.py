@@ -7,7 +7,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.calibration import calibration_curve
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 
@@ -22,10 +21,10 @@ def log_and_close(fig, artifact_file: str) -> None:
         plt.close(fig)
 
 
-def roc_figure(y: np.ndarray, scores: dict[str, np.ndarray]):
+def roc_figure(y: np.ndarray, scores: dict[str, np.ndarray], weight: np.ndarray | None = None):
     fig, ax = plt.subplots(figsize=(5, 5))
     for name, s in scores.items():
-        fpr, tpr, _ = roc_curve(y, s)
+        fpr, tpr, _ = roc_curve(y, s, sample_weight=weight)
         ax.plot(fpr, tpr, label=name)
     ax.plot([0, 1], [0, 1], "k--", lw=0.8)
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (validation)")
@@ -33,20 +32,29 @@ def roc_figure(y: np.ndarray, scores: dict[str, np.ndarray]):
     return fig
 
 
-def pr_figure(y: np.ndarray, scores: dict[str, np.ndarray]):
+def pr_figure(y: np.ndarray, scores: dict[str, np.ndarray], weight: np.ndarray | None = None):
     fig, ax = plt.subplots(figsize=(5, 5))
     for name, s in scores.items():
-        precision, recall, _ = precision_recall_curve(y, s)
+        precision, recall, _ = precision_recall_curve(y, s, sample_weight=weight)
         ax.plot(recall, precision, label=name)
-    ax.axhline(float(np.mean(y)), color="k", ls="--", lw=0.8)
+    ax.axhline(float(np.average(y, weights=weight)), color="k", ls="--", lw=0.8)
     ax.set(xlabel="recall", ylabel="precision", title="Precision-recall (validation)")
     ax.legend(loc="upper right")
     return fig
 
 
-def calibration_figure(y: np.ndarray, prob: np.ndarray):
+def calibration_figure(y: np.ndarray, prob: np.ndarray, weight: np.ndarray | None = None):
+    """Observed conversion against the mean probability per decile of the (weighted) pairs."""
     fig, ax = plt.subplots(figsize=(5, 5))
-    frac, mean_pred = calibration_curve(y, prob, n_bins=10, strategy="quantile")
+    if weight is None:
+        weight = np.ones(len(y))
+    order = np.argsort(prob, kind="stable")
+    # deciles of the pairs the rows stand for (sklearn's calibration_curve takes no weights)
+    position = np.cumsum(weight[order]) / weight.sum()
+    bins = np.minimum((position * 10).astype(int), 9)
+    groups = [(order[bins == b], weight[order][bins == b]) for b in np.unique(bins)]
+    frac = np.array([np.average(y[rows], weights=w) for rows, w in groups])
+    mean_pred = np.array([np.average(prob[rows], weights=w) for rows, w in groups])
     ax.plot(mean_pred, frac, "o-", label="model")
     hi = max(float(mean_pred.max()), float(frac.max()), 1e-3)
     ax.plot([0, hi], [0, hi], "k--", lw=0.8)

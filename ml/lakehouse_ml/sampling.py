@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lakehouse_ml.features import FEATURES, KEY_COLUMNS, LABEL, FeatureContractError, split_dates
+from lakehouse_ml.features import DRAW_SHARE, FEATURES, KEY_COLUMNS, LABEL, FeatureContractError, split_dates
 from lakehouse_ml.transfer import local_spill_dir, to_pandas
 
 DRAW_BUCKETS = 1_000_000
@@ -24,8 +24,9 @@ def collect_training_pairs(
 ) -> pd.DataFrame:
     """The labelled pairs ``run_training`` needs, drawn from the Spark feature mart without collecting it.
 
-    The mart's snapshots are already drawn by user (``draw_share``, ml_user_item_feature_snapshots), so
-    "pairs" below are the drawn ones. Only the model's columns are read. When the training snapshots hold
+    The mart's snapshots are already drawn by user (ml_user_item_feature_snapshots), so "pairs" below are
+    the drawn ones; each comes with its ``draw_share``, which weights it in training and in the metrics.
+    Only the model's columns are read. When the training snapshots hold
     more than ``max_train_rows`` pairs, a deterministic hash of the pair key keeps about 5% more than that
     share, and ``run_training``'s stratified sample trims it to exactly ``max_train_rows``. The validation snapshots
     (the last ``valid_days`` labelled dates) come whole up to ``max_valid_rows`` pairs (0 = no cap); above
@@ -43,7 +44,7 @@ def collect_training_pairs(
     # the features as the model reads them (float64, ``feature_matrix``), cast where they are read: the
     # mart's decimals would otherwise arrive as one Python Decimal object per value
     labelled = mart.where("is_label_complete").select(
-        *KEY_COLUMNS, *(F.col(c).cast("double").alias(c) for c in FEATURES), LABEL
+        *KEY_COLUMNS, *(F.col(c).cast("double").alias(c) for c in FEATURES), LABEL, DRAW_SHARE
     )
     # one scan gives the snapshot dates and the pairs per date, i.e. both sides' sizes
     pairs_per_date = dict(labelled.groupBy("as_of_date").count().collect())

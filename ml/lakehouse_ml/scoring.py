@@ -126,6 +126,12 @@ def score_snapshots(
     inputs = F.struct(*[F.col(c).cast("double") for c in model_features(model)])
     scored = snapshot.withColumn("probability", udf(inputs))
     ranking = Window.partitionBy("as_of_date").orderBy(F.col("probability").desc(), "user_id", "product_id")
+    # deciles of the pairs the scored rows stand for (1 / draw_share each; a snapshot scored whole counts
+    # one a row): a row's decile is the tenth its share of the snapshot ends in, counted from the top
+    pairs = 1 / F.coalesce(F.col("draw_share"), F.lit(1.0))
+    upto = F.sum(pairs).over(ranking.rowsBetween(Window.unboundedPreceding, Window.currentRow))
+    total = F.sum(pairs).over(Window.partitionBy("as_of_date"))
+    decile = F.least(F.lit(10), F.greatest(F.lit(1), F.ceil(F.lit(10) * upto / total - F.lit(1e-9))))
     return scored.select(
         "as_of_date",
         "user_id",
@@ -133,7 +139,7 @@ def score_snapshots(
         "source_system",
         "probability",
         F.row_number().over(ranking).alias("probability_rank"),
-        F.ntile(10).over(ranking).alias("probability_decile"),
+        decile.cast("int").alias("probability_decile"),
         F.lit(model_name).alias("model_name"),
         F.lit(str(version)).alias("model_version"),
         F.lit(mv.run_id).alias("run_id"),

@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from lakehouse_ml.features import BASELINE_FEATURES, FEATURES, LABEL, feature_matrix, usable_features
+from lakehouse_ml.features import BASELINE_FEATURES, FEATURES, LABEL, feature_matrix, pair_weights, usable_features
 from lakehouse_ml.metrics import evaluate
 
 
@@ -30,8 +30,9 @@ class TrainingResult:
 
 
 def prior_baseline(train: pd.DataFrame, valid: pd.DataFrame, strength: float = 20.0) -> np.ndarray:
-    """Popularity prior: each product's past purchases per view, shrunk to the training positive rate."""
-    prior = float(train[LABEL].mean())
+    """Popularity prior: each product's past purchases per view, shrunk to the training positive rate (of
+    the pairs the training rows stand for)."""
+    prior = float(np.average(train[LABEL], weights=pair_weights(train)))
     purchases = valid["product_purchases_30d"].fillna(0).to_numpy(dtype=float)
     views = valid["product_views_30d"].fillna(0).to_numpy(dtype=float)
     return (purchases + strength * prior) / (views + strength)
@@ -40,7 +41,11 @@ def prior_baseline(train: pd.DataFrame, valid: pd.DataFrame, strength: float = 2
 def three_feature_baseline(train: pd.DataFrame, valid: pd.DataFrame) -> np.ndarray:
     """Logistic regression on the seed's three features (interaction, funnel depth, engagement)."""
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    model.fit(feature_matrix(train, BASELINE_FEATURES).fillna(0), train[LABEL].astype(int))
+    model.fit(
+        feature_matrix(train, BASELINE_FEATURES).fillna(0),
+        train[LABEL].astype(int),
+        logisticregression__sample_weight=pair_weights(train),
+    )
     return model.predict_proba(feature_matrix(valid, BASELINE_FEATURES).fillna(0))[:, 1]
 
 
@@ -49,6 +54,9 @@ def train_model(train: pd.DataFrame, valid: pd.DataFrame, seed: int = 7) -> Trai
 
     Features that carry no information in the training pairs (``usable_features``: null or constant
     everywhere) are left out of the fit; the model's own ``feature_names_in_`` then name what it reads.
+    Every row is weighted by the candidate pairs it stands for (``pair_weights``: the mart's draw keeps the
+    converters and a share of the other users), in the fit and in the metrics, so the probabilities and
+    the metrics are those of whole snapshots.
     """
     if train[LABEL].nunique() < 2:
         raise ValueError("training snapshots hold a single class: more days of data are needed")
@@ -73,17 +81,18 @@ def train_model(train: pd.DataFrame, valid: pd.DataFrame, seed: int = 7) -> Trai
         "random_state": seed,
     }
     model = HistGradientBoostingClassifier(**params)
-    model.fit(feature_matrix(train, features), train[LABEL].astype(int))
+    model.fit(feature_matrix(train, features), train[LABEL].astype(int), sample_weight=pair_weights(train))
     y_valid = valid[LABEL].astype(int).to_numpy()
+    w_valid = pair_weights(valid)
     valid_prob = model.predict_proba(feature_matrix(valid, features))[:, 1]
     baselines = {
-        "baseline_lr3": evaluate(y_valid, three_feature_baseline(train, valid)),
-        "baseline_prior": evaluate(y_valid, prior_baseline(train, valid)),
+        "baseline_lr3": evaluate(y_valid, three_feature_baseline(train, valid), w_valid),
+        "baseline_prior": evaluate(y_valid, prior_baseline(train, valid), w_valid),
     }
     return TrainingResult(
         model=model,
         params={**params, "features": ",".join(features), "n_features": len(features)},
-        metrics=evaluate(y_valid, valid_prob),
+        metrics=evaluate(y_valid, valid_prob, w_valid),
         baselines=baselines,
         valid_prob=valid_prob,
         n_train=len(train),

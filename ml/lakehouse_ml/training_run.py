@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 
 from lakehouse_ml import plots, registry
-from lakehouse_ml.features import KEY_COLUMNS, LABEL, check_contract, feature_matrix, stratified_sample, time_split
+from lakehouse_ml.features import (
+    KEY_COLUMNS,
+    LABEL,
+    check_contract,
+    feature_matrix,
+    pair_weights,
+    stratified_sample,
+    time_split,
+)
 from lakehouse_ml.metrics import evaluate
 from lakehouse_ml.train import prior_baseline, three_feature_baseline, train_model
 
@@ -48,13 +56,22 @@ RUN_COLUMNS = list(RUN_SCHEMA)
 RUN_SCHEMA_DDL = ", ".join(f"{name} {kind}" for name, kind in RUN_SCHEMA.items())
 
 
-def _permutation_importance(model: object, x: pd.DataFrame, y: np.ndarray, seed: int = 0) -> np.ndarray:
+def _permutation_importance(
+    model: object, x: pd.DataFrame, y: np.ndarray, weight: np.ndarray, seed: int = 0
+) -> np.ndarray:
     from sklearn.inspection import permutation_importance
 
     n = min(len(x), 20_000)
     idx = np.random.default_rng(seed).choice(len(x), size=n, replace=False)
     result = permutation_importance(
-        model, x.iloc[idx], y[idx], scoring="roc_auc", n_repeats=3, random_state=seed, n_jobs=1
+        model,
+        x.iloc[idx],
+        y[idx],
+        scoring="roc_auc",
+        n_repeats=3,
+        random_state=seed,
+        n_jobs=1,
+        sample_weight=weight[idx],
     )
     return result.importances_mean
 
@@ -98,6 +115,7 @@ def run_training(
             + "; ".join(f"{name} ({why})" for name, why in result.left_out.items())
         )
     y_valid = valid[LABEL].astype(int).to_numpy()
+    w_valid = pair_weights(valid)
     x_valid = feature_matrix(valid, result.features)
     registry.configure(tracking_uri, registry_uri, experiment)
 
@@ -117,10 +135,10 @@ def run_training(
             "baseline_prior": prior_baseline(train, valid),
         }
         if len(np.unique(y_valid)) == 2:
-            plots.log_and_close(plots.roc_figure(y_valid, curves), "plots/roc.png")
-            plots.log_and_close(plots.pr_figure(y_valid, curves), "plots/pr.png")
-            plots.log_and_close(plots.calibration_figure(y_valid, result.valid_prob), "plots/calibration.png")
-            importance = _permutation_importance(result.model, x_valid, y_valid)
+            plots.log_and_close(plots.roc_figure(y_valid, curves, w_valid), "plots/roc.png")
+            plots.log_and_close(plots.pr_figure(y_valid, curves, w_valid), "plots/pr.png")
+            plots.log_and_close(plots.calibration_figure(y_valid, result.valid_prob, w_valid), "plots/calibration.png")
+            importance = _permutation_importance(result.model, x_valid, y_valid, w_valid)
             plots.log_and_close(plots.importance_figure(result.features, importance), "plots/feature_importance.png")
         champion_before = registry.champion_version(model_name)
         champion_score = None
@@ -128,7 +146,7 @@ def run_training(
             # every feature of the mart: the champion reads its own list, which may hold some this fit left out
             champion_prob = registry.score_with_version(model_name, champion_before, feature_matrix(valid))
             if champion_prob is not None:
-                champion_score = evaluate(y_valid, champion_prob)["roc_auc"]
+                champion_score = evaluate(y_valid, champion_prob, w_valid)["roc_auc"]
         valid_metrics = {k: v for k, v in result.metrics.items() if np.isfinite(v)}
         version = registry.log_and_register(result.model, model_name, x_valid, result.valid_prob, valid_metrics)
         promoted = registry.promote_if_better(model_name, version, result.metrics["roc_auc"], champion_score)

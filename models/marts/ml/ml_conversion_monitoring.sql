@@ -127,8 +127,11 @@ final as (
         count(*) as pairs,
         cast(sum(pairs_represented) as bigint) as pairs_represented,
         sum(case when converted then 1 else 0 end) as conversions,
-        avg(probability) as mean_predicted_probability,
-        avg(case when converted then 1.0 else 0.0 end) as realised_conversion_rate,
+        -- the rates of the pairs the scored ones stand for: a drawn snapshot keeps its converters at a
+        -- higher share than its other users
+        sum(pairs_represented * probability) / sum(pairs_represented) as mean_predicted_probability,
+        sum(case when converted then pairs_represented else 0 end) / sum(pairs_represented)
+            as realised_conversion_rate,
         -- revenue of the conversions of known value; those of unknown value are counted apart
         cast(sum(revenue) as decimal(18, 2)) as realised_revenue,
         sum(case when converted and revenue is null then 1 else 0 end) as conversions_unknown_revenue

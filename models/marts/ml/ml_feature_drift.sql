@@ -8,7 +8,7 @@
 }}
 {#- Population stability (PSI) of key features: for each scored snapshot, each feature's PSI against the
     training profile of the version that scored it (deciles of the training values, nulls a bucket of their
-    own, empty buckets 0.0001). Incremental: the snapshots scored since the last run, merged on
+    own, empty buckets 0.0001), the shares of the pairs the drawn rows stand for. Incremental: the snapshots scored since the last run, merged on
     (as_of_date, feature_name) (see the yml). -#}
 
 with features as (
@@ -57,7 +57,11 @@ edges as (
 
 long_values as (
 
-    select {{ drift_feature_values('features') }}
+    -- each value with the candidate pairs its row stands for (a drawn snapshot keeps its converters at a
+    -- higher share than its other users)
+    select
+        1 / coalesce(features.draw_share, 1) as pairs,
+        {{ drift_feature_values('features') }}
     from features
     where features.as_of_date in (select scored_snapshots.as_of_date from scored_snapshots)
 
@@ -69,6 +73,7 @@ scored_bucketed as (
         scored_snapshots.as_of_date,
         scored_snapshots.model_version,
         long_values.feature_name,
+        long_values.pairs,
         {{ decile_bucket('long_values.feature_value', 'edges.decile_edges') }} as bucket
     from long_values
     -- many-to-one: scored_snapshots is distinct on (as_of_date, model_version) and one version scores a date
@@ -89,7 +94,7 @@ scored_shares as (
         model_version,
         feature_name,
         bucket,
-        count(*) / sum(count(*)) over (partition by as_of_date, model_version, feature_name) as scored_share
+        sum(pairs) / sum(sum(pairs)) over (partition by as_of_date, model_version, feature_name) as scored_share
     from scored_bucketed
     group by as_of_date, model_version, feature_name, bucket
 

@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 {%- set max_pairs = var('drift_profile_max_pairs') | int %}
 {#- The drift check's reference: per model version that scored and key feature, the deciles of its training
-    values and the share of them in each bucket (nulls bucket -1). A version is profiled once, when it first
+    values and the share of them in each bucket (nulls bucket -1), of the pairs the drawn rows stand for. A version is profiled once, when it first
     scores; above var `drift_profile_max_pairs` pairs (0 = no cap), on the draw training samples with
     (the same pair-key hash), so the profile describes about the pairs the version trained on (see the yml). -#}
 
@@ -70,6 +70,8 @@ long_values as (
 
     select
         training_pairs.pair_bucket,
+        -- the candidate pairs the row stands for: a whole number (the draw's moduli are powers of two)
+        cast(round(1 / coalesce(training_pairs.draw_share, 1)) as bigint) as pairs,
         {{ drift_feature_values('training_pairs') }}
     from training_pairs
     where training_pairs.pair_bucket < (select max(run_draws.kept_buckets) from run_draws)
@@ -81,7 +83,8 @@ training_values as (
     select
         run_draws.model_version,
         long_values.feature_name,
-        long_values.feature_value
+        long_values.feature_value,
+        long_values.pairs
     from long_values
     -- one row per (run, value): a value belongs to each run whose training window holds its snapshot and
     -- whose draw holds its pair
@@ -97,7 +100,9 @@ edges as (
     select
         model_version,
         feature_name,
-        percentile_approx(feature_value, array(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) as decile_edges
+        -- the deciles of the pairs the rows stand for: percentile's frequency argument weighs each value
+        -- (nulls are left out, as by every percentile)
+        percentile(feature_value, array(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), pairs) as decile_edges
     from training_values
     group by model_version, feature_name
 
@@ -109,6 +114,7 @@ bucketed as (
     select /*+ broadcast(edges) */
         training_values.model_version,
         training_values.feature_name,
+        training_values.pairs,
         edges.decile_edges,
         {{ decile_bucket('training_values.feature_value', 'edges.decile_edges') }} as bucket
     from training_values
@@ -129,9 +135,10 @@ bucket_counts as (
         feature_name,
         any_value(decile_edges) as decile_edges,
         count(*) as training_values,
+        sum(pairs) as training_values_represented,
         array(
             {%- for bucket in range(-1, 10) %}
-                count_if(bucket = {{ bucket }}){{ ',' if not loop.last }}
+                sum(case when bucket = {{ bucket }} then pairs else 0 end){{ ',' if not loop.last }}
             {%- endfor %}
         ) as bucket_values
     from bucketed
@@ -146,6 +153,7 @@ all_buckets as (
         feature_name,
         decile_edges,
         training_values,
+        training_values_represented,
         posexplode(bucket_values) as (bucket_position, bucket_count)
     from bucket_counts
 
@@ -160,7 +168,7 @@ final as (
         all_buckets.bucket_position - 1 as bucket,
         all_buckets.decile_edges,
         all_buckets.training_values,
-        all_buckets.bucket_count / all_buckets.training_values as training_share,
+        all_buckets.bucket_count / all_buckets.training_values_represented as training_share,
         run_draws.training_pairs
     from all_buckets
     -- one draw per version

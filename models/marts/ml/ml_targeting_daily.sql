@@ -2,12 +2,26 @@
     ranked by expected revenue (probability x the product's current price) or by probability (var
     `targeting_rank_by`), with what marketing needs to act on them. -#}
 
-with predictions as (
+with scored as (
 
-    -- the snapshots scored whole (a latest snapshot; null: scored before draws existed, whole then). A
-    -- snapshot scored from the mart's draw is for monitoring, not a list to act on.
     select * from {{ ref('ml_conversion_predictions') }}
-    where coalesce(draw_share, 1) = 1
+
+),
+
+predictions as (
+
+    -- the snapshots scored whole, every row at share 1 (a latest snapshot; null: scored before draws
+    -- existed, whole then). A snapshot scored from the mart's draw is for monitoring, not a list to act on,
+    -- even where its converters' stratum was kept whole.
+    select *
+    from scored
+    where
+        as_of_date in (
+            select whole.as_of_date
+            from scored as whole
+            group by whole.as_of_date
+            having min(coalesce(whole.draw_share, 1)) = 1
+        )
 
 ),
 

@@ -1,4 +1,5 @@
 {%- set max_pairs = var('ml_snapshot_max_pairs') | int -%}
+{%- set max_converters = var('ml_snapshot_max_converter_pairs') | int -%}
 {{
     config(
         materialized='incremental',
@@ -14,9 +15,10 @@
     )
 }}
 {#- The feature mart's features, one row per (as_of_date, user, product) candidate pair of the users each
-    snapshot draws (var `ml_snapshot_max_pairs`), point in time. A run computes the snapshots whose input
-    fingerprint (ml_feature_snapshot_inputs) differs from the stored one, and keeps the others (see the yml);
-    each source's latest snapshot is drawn from the whole one (ml_user_item_latest_features). -#}
+    snapshot draws (every converter up to var `ml_snapshot_max_converter_pairs`, the others up to var
+    `ml_snapshot_max_pairs`), point in time. A run computes the snapshots whose input fingerprint
+    (ml_feature_snapshot_inputs) differs from the stored one, and keeps the others (see the yml); each
+    source's latest snapshot is drawn from the whole one (ml_user_item_latest_features). -#}
 
 with daily as (
 
@@ -98,12 +100,13 @@ first_computed as (
 
 )
 
-{{ user_item_snapshot_features(max_pairs=max_pairs, bounds='earlier_bounds') }},
+{{ user_item_snapshot_features(max_pairs=max_pairs, max_converters=max_converters, bounds='earlier_bounds') }},
 
 latest_drawn as (
 
     -- each source's latest snapshot, when computed in this run: the drawn users' rows of the whole one, the
-    -- same rows and values the macro would give (a test compares them), at the cost of a filter
+    -- same rows and values the macro would give (a test compares them), at the cost of a filter. It has no
+    -- converters: its label window starts the day after its source's last event
     select {{ latest_snapshot_drawn_columns('latest', max_pairs) }}
     from {{ ref('ml_user_item_latest_features') }} as latest
     where

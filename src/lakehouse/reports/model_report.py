@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import pandas as pd
 
 DEFAULT_MODEL = "ecommerce_conversion"
@@ -32,7 +33,7 @@ def build_report(
     rate). ``table`` is the feature mart to split (the purged split training uses)."""
     from lakehouse.engine.paths import lakehouse_paths
     from lakehouse_ml import oracle, registry
-    from lakehouse_ml.features import KEY_COLUMNS, LABEL, feature_matrix, time_split
+    from lakehouse_ml.features import KEY_COLUMNS, LABEL, feature_matrix, pair_weights, time_split
     from lakehouse_ml.train import prior_baseline, three_feature_baseline
 
     horizon = label_horizon_days()
@@ -60,8 +61,14 @@ def build_report(
         "clairvoyant": references["clairvoyant"],
     }
     y_valid = valid[LABEL].astype(int).to_numpy()
-    comparison = oracle.comparison_table(y_valid, scores, bootstrap=bootstrap)
-    context = {"valid_date": valid["as_of_date"].iloc[0], "n_rows": len(valid), "positive_rate": y_valid.mean()}
+    # each drawn pair weighted by the pairs it stands for, as training weighs its metrics
+    weight = pair_weights(valid)
+    comparison = oracle.comparison_table(y_valid, scores, bootstrap=bootstrap, weight=weight)
+    context = {
+        "valid_date": valid["as_of_date"].iloc[0],
+        "n_rows": len(valid),
+        "positive_rate": float(np.average(y_valid, weights=weight)),
+    }
     return comparison, context
 
 
