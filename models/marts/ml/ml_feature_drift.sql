@@ -8,8 +8,9 @@
 }}
 {#- Population stability (PSI) of key features: for each scored snapshot, each feature's PSI against the
     training profile of the version that scored it (deciles of the training values, nulls a bucket of their
-    own, empty buckets 0.0001), the shares of the pairs the drawn rows stand for. Incremental: the snapshots scored since the last run, merged on
-    (as_of_date, feature_name) (see the yml). -#}
+    own, empty buckets 0.0001), on both sides the shares of the pairs the drawn rows stand for.
+    Incremental: the snapshots scored since the last run, merged on (as_of_date, feature_name) (see the
+    yml). -#}
 
 with features as (
 
