@@ -1,4 +1,5 @@
-{#- EDA: the ML label per labelled snapshot: candidate pairs and the share that converted. -#}
+{#- EDA: the ML label per labelled snapshot: the candidate pairs, the pairs the mart's draw keeps, and the
+    share of the candidate pairs that converted (each drawn pair weighs the pairs it stands for). -#}
 
 with features as (
 
@@ -11,8 +12,9 @@ final as (
 
     select
         as_of_date,
-        count(*) as pairs,
-        avg(case when converted then 1.0 else 0.0 end) as positive_rate
+        cast(sum(1 / draw_share) as bigint) as pairs,
+        count(*) as drawn_pairs,
+        sum(case when converted then 1 / draw_share else 0 end) / sum(1 / draw_share) as positive_rate
     from features
     group by as_of_date
 

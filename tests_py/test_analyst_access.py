@@ -225,7 +225,7 @@ def eda_run(spark, lakehouse, dbt_target_path, lakehouse_home):  # type: ignore[
     return out, results, checks
 
 
-def test_eda_report_plots_the_data_and_every_assumption_holds(eda_run) -> None:  # type: ignore[no-untyped-def]
+def test_eda_report_plots_the_data_and_every_assumption_holds(spark, eda_run) -> None:  # type: ignore[no-untyped-def]
     out, results, checks = eda_run
     assert [c.name for c in checks if not c.holds] == []
     assert len(checks) == 8 and all(c.applies for c in checks)
@@ -234,6 +234,14 @@ def test_eda_report_plots_the_data_and_every_assumption_holds(eda_run) -> None: 
     for section in ("event-mix", "funnel", "activity", "prices", "nulls", "quarantine", "labels"):
         assert f'id="{section}"' in page
     assert set(results["eda_event_mix"]["source_system"]) == {"rees46", "retailrocket"}
+    # the label balance is of the candidate pairs: each drawn pair weighs the pairs it stands for (the draw
+    # keeps the converters at a higher share than the other users)
+    mart = spark.table("ml.ml_user_item_features").where("is_label_complete").toPandas()
+    weight = 1 / mart["draw_share"]
+    expected = (weight * mart["converted"]).groupby(mart["as_of_date"]).sum() / weight.groupby(mart["as_of_date"]).sum()
+    balance = results["eda_label_balance"].set_index("as_of_date").sort_index()
+    assert balance["positive_rate"].astype(float).to_numpy() == pytest.approx(expected.sort_index().to_numpy())
+    assert (balance["drawn_pairs"] == mart.groupby("as_of_date").size().sort_index()).all()
     # gaps are judged per source, over its own range: the four years between the sources are no gap
     [coverage] = [c for c in checks if c.name.startswith("no day without events")]
     assert "rees46: 2019-10-01 to " in coverage.detail and "retailrocket: 2015-08-03 to " in coverage.detail
