@@ -6,12 +6,13 @@
     `computed` (a leading comma, so it follows the caller's CTEs). The caller defines:
     * `daily`: ml_user_item_daily;
     * `source_bounds` (or the CTE named by `bounds`): each source's snapshot range to compute;
-    * `snapshots`: the snapshot dates computed, with their `input_fingerprint`;
+    * `snapshots`: the snapshot dates computed, with their `input_fingerprint` (and, when drawn, their
+      `is_label_complete`);
     * `first_computed`: per source, its first computed snapshot (a source without one is not read).
 
     With `max_pairs` above 0 a snapshot is drawn by user before its features are computed, in two strata.
-    The converters (the users with a purchase in the snapshot's label window, ml_user_item_labels) are all
-    kept while the snapshot's bought pairs are at most `max_converters`, else those whose hash of
+    The converters (the users with a purchase in the snapshot's label window, ml_user_item_labels, once
+    that window has closed) are all kept while the snapshot's bought pairs are at most `max_converters`, else those whose hash of
     (as_of_date, user_id) is 0 modulo the smallest power of two leaving at most that many bought pairs on
     average. The other users are drawn by the same hash modulo the power of two leaving at most `max_pairs`
     candidate pairs; a converter's modulus is never above the others' (the smaller of the two). A drawn
@@ -133,14 +134,18 @@ draws as (
 {% if max_pairs > 0 -%}
 converters as (
 
-    -- per computed snapshot, the users who buy within its label window and how many pairs each buys
+    -- per computed label-complete snapshot, the users who buy within its label window and how many pairs
+    -- each buys. A snapshot whose window is still open has no converters' stratum: its draw must not change
+    -- with each new day of purchases, or every open snapshot would be drawn again every day
     select /*+ broadcast(snapshots) */
         labels.as_of_date,
         labels.user_id,
         count(*) as bought_pairs
     from {{ ref('ml_user_item_labels') }} as labels
     inner join snapshots
-        on labels.as_of_date = snapshots.as_of_date
+        on
+            labels.as_of_date = snapshots.as_of_date
+            and snapshots.is_label_complete
     group by labels.as_of_date, labels.user_id
 
 ),

@@ -446,7 +446,8 @@ def test_a_snapshot_draws_its_users_and_their_features_are_those_of_the_whole_sn
     spark, lakehouse, run_dbt, dbt_target_path
 ) -> None:  # type: ignore[no-untyped-def]
     """The test lakehouse caps a snapshot's other users at LAKEHOUSE_ML_SNAPSHOT_MAX_PAIRS pairs and its
-    converters at LAKEHOUSE_ML_SNAPSHOT_MAX_CONVERTER_PAIRS bought pairs, so most web snapshots are drawn.
+    converters at LAKEHOUSE_ML_SNAPSHOT_MAX_CONVERTER_PAIRS bought pairs, so most web snapshots are drawn
+    (a snapshot has converters once its label window has closed).
     The mart's SQL compiled without caps computes every snapshot whole: of each, the mart holds exactly the
     pairs of the users whose (as_of_date, user_id) hash is 0 modulo their stratum's power of two (the
     smallest leaving at most the cap on average; a converter's never above the others'), with the whole
@@ -462,7 +463,9 @@ def test_a_snapshot_draws_its_users_and_their_features_are_those_of_the_whole_sn
     # computed once: every check below reads it
     whole = spark.sql(next(target.glob("compiled/**/ml_user_item_feature_snapshots.sql")).read_text()).cache()
     mart = spark.table("ml.ml_user_item_feature_snapshots")
-    labels = spark.table("ml.ml_user_item_labels")
+    # a snapshot has converters once its label window has closed (before that, its draw is the others')
+    complete = spark.table("ml.ml_feature_snapshot_inputs").where("is_label_complete").select("as_of_date")
+    labels = spark.table("ml.ml_user_item_labels").join(F.broadcast(complete), "as_of_date")
     converters = (
         labels.groupBy("as_of_date", "user_id")
         .agg(F.count("*").alias("bought"))

@@ -75,6 +75,7 @@ snapshots as (
     -- changed one on.
     select
         candidate_fingerprints.as_of_date,
+        candidate_fingerprints.is_label_complete,
         candidate_fingerprints.input_fingerprint
     from candidate_fingerprints
     left join stored_fingerprints
