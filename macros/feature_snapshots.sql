@@ -10,17 +10,17 @@
       `is_label_complete`);
     * `first_computed`: per source, its first computed snapshot (a source without one is not read).
 
-    With `max_pairs` above 0 a snapshot is drawn by user before its features are computed, in two strata.
-    The converters (the users with a purchase in the snapshot's label window, ml_user_item_labels, once
-    that window has closed) are all kept while the snapshot's bought pairs are at most `max_converters`, else those whose hash of
-    (as_of_date, user_id) is 0 modulo the smallest power of two leaving at most that many bought pairs on
-    average. The other users are drawn by the same hash modulo the power of two leaving at most `max_pairs`
-    candidate pairs; a converter's modulus is never above the others' (the smaller of the two). A drawn
-    user comes with all of its pairs, so the user features are exact; the product and category features
+    With `max_pairs` above 0 a snapshot is drawn by user before its features are computed, in two strata. The
+    converters (the users with a purchase in the snapshot's label window, ml_user_item_labels, once that
+    window has closed) are all kept while the snapshot's bought pairs are at most `max_converters`, else those
+    whose hash of (as_of_date, user_id) is 0 modulo the smallest power of two leaving at most that many bought
+    pairs on average. The other users are drawn by the same hash modulo the power of two leaving at most
+    `max_pairs` candidate pairs; a converter's modulus is never above the others' (the smaller of the two). A
+    drawn user comes with all of its pairs, so the user features are exact; the product and category features
     count every pair, drawn or not; `draw_share` is one over the user's modulus, the weight that turns the
-    draw back into the snapshot. The draw is a case-control design: it keeps the
-    rare buyers that training and validation learn from and a share of the rest, at a cost set by the two
-    caps rather than by the snapshot's size.
+    draw back into the snapshot. The draw is a case-control design: it keeps the rare buyers that training and
+    validation learn from and a share of the rest, at a cost set by the two caps rather than by the snapshot's
+    size.
 
     The CTEs with a row per source or per snapshot (`source_bounds`, `first_computed`, `snapshots`, `draws`,
     `converter_draws`) are joined with a broadcast hint: the planner cannot size them, and a shuffle join on
@@ -131,6 +131,18 @@ draws as (
 
 ),
 
+pair_day_snapshots as (
+
+    -- fan-out by design: each pair day goes to every computed snapshot its lookback window reaches;
+    -- pair_features restores the grain. An equi-join on the exploded dates instead of a range join against
+    -- the snapshot list
+    select
+        pair_days.*,
+        explode(sequence(pair_days.first_reached, pair_days.last_reached, interval 1 day)) as as_of_date
+    from pair_days
+
+),
+
 {% if max_pairs > 0 -%}
 converters as (
 
@@ -163,19 +175,12 @@ converter_draws as (
 
 drawn_others as (
 
-    -- fan-out by design: each pair day goes to every computed snapshot its lookback window reaches;
-    -- pair_features restores the grain. Kept: the days of the users the snapshot's draw holds (converters
-    -- among them are dropped in pair_history: they are drawn in their own stratum). An equi-join on the
-    -- exploded dates instead of a range join against the snapshot list.
+    -- the days of the users the snapshot's draw holds (converters among them are dropped in pair_history:
+    -- they are drawn in their own stratum)
     select /*+ broadcast(draws) */
         exploded.*,
         draws.draw_modulus as user_modulus
-    from (
-        select
-            pair_days.*,
-            explode(sequence(pair_days.first_reached, pair_days.last_reached, interval 1 day)) as as_of_date
-        from pair_days
-    ) as exploded
+    from pair_day_snapshots as exploded
     -- many-to-one: one draw per (snapshot, source)
     inner join draws
         on
@@ -198,9 +203,9 @@ converter_pair_days as (
 
 drawn_converters as (
 
-    -- fan-out by design, as drawn_others: the converters' days in the snapshots they convert in and that
-    -- draw them. A converter is drawn at least as often as the other users of its snapshot (the smaller
-    -- of the two moduli; both are powers of two, so a user the others' draw holds is held here too)
+    -- fan-out by design, as pair_day_snapshots: the converters' days in the snapshots they convert in and
+    -- that draw them. A converter is drawn at least as often as the other users of its snapshot (the
+    -- smaller of the two moduli; both are powers of two, so a user the others' draw holds is held here too)
     select /*+ broadcast(converter_draws, draws) */
         exploded.*,
         least(converter_draws.converter_modulus, draws.draw_modulus) as user_modulus
@@ -251,18 +256,11 @@ pair_history as (
 {%- else %}
 pair_history as (
 
-    -- fan-out by design: each pair day goes to every computed snapshot its lookback window reaches;
-    -- pair_features restores the grain. An equi-join on the exploded dates instead of a range join against
-    -- the snapshot list.
+    -- every user of every computed snapshot
     select
-        exploded.*,
+        pair_day_snapshots.*,
         cast(1 as bigint) as user_modulus
-    from (
-        select
-            pair_days.*,
-            explode(sequence(pair_days.first_reached, pair_days.last_reached, interval 1 day)) as as_of_date
-        from pair_days
-    ) as exploded
+    from pair_day_snapshots
 
 ),
 {%- endif %}
@@ -342,7 +340,7 @@ product_days as (
 
 product_features as (
 
-    -- fan-out by design, as pair_history but per product day; the group by restores the snapshot grain
+    -- fan-out by design, as pair_day_snapshots but per product day; the group by restores the snapshot grain
     select /*+ broadcast(snapshots) */
         exploded.as_of_date,
         exploded.product_id,
