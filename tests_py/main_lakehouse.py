@@ -132,11 +132,12 @@ def _mark_before_the_second_run(spark, house: MainLakehouse) -> None:  # type: i
     snapshots, labels = "ml.ml_user_item_feature_snapshots", "ml.ml_user_item_labels"
     newest = spark.table(snapshots).agg({"as_of_date": "max"}).first()[0]  # the day after the web data ends
     kept, refingerprinted = newest - dt.timedelta(days=9), newest - dt.timedelta(days=10)
-    # the late view (two days before the data's last day) changes the snapshots whose lookback window holds
-    # it and the label-complete ones whose label window does (their draw keeps their converters), the
-    # second run's new day closes one more label window: all of them from 8 days before the newest on or
-    # later. The one before those keeps its stored features (marked: +1000 views, kept as stored); the one before it is
-    # marked too, and its stored input fingerprint made wrong, so it must be computed again and lose the mark
+    # the second drop changes the snapshots whose lookback window holds its late view (two days before the
+    # data's last day), the label-complete ones whose label window holds it (their draw keeps their
+    # converters) and the one whose label window its new day closes: all from 8 days before the newest on.
+    # The one before those keeps its stored features (marked: +1000 views, kept as stored); the one before
+    # it is marked too, and its stored input fingerprint made wrong, so it must be computed again and lose
+    # the mark
     spark.sql(f"update {snapshots} set views_1d = views_1d + 1000 where as_of_date = date'{kept}'")
     spark.sql(
         f"update {snapshots} set views_1d = views_1d + 1000, input_fingerprint = input_fingerprint ^ 1"

@@ -2,8 +2,9 @@
 {%- set max_pairs = var('drift_profile_max_pairs') | int %}
 {#- The drift check's reference: per model version that scored and key feature, the deciles of its training
     values and the share of them in each bucket (nulls bucket -1), both of the pairs the drawn rows stand
-    for. A version is profiled once, when it first scores; above var `drift_profile_max_pairs` pairs (0 = no cap), on the draw training samples with
-    (the same pair-key hash), so the profile describes about the pairs the version trained on (see the yml). -#}
+    for. A version is profiled once, when it first scores; above var `drift_profile_max_pairs` pairs (0 = no
+    cap), on the draw training samples with (the same pair-key hash), so the profile describes about the
+    pairs the version trained on (see the yml). -#}
 
 with features as (
 
