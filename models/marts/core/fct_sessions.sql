@@ -4,13 +4,18 @@
         incremental_strategy='merge',
         unique_key='user_session_id',
         on_schema_change='append_new_columns',
+        liquid_clustered_by=databricks_only(['session_date']),
+        partition_by=local_only(['session_date']),
+        tblproperties=large_table_properties(),
         pre_hook=["{{ add_missing_mark_column() }}", "{{ delete_vanished_sessions('user_session_id') }}"],
     )
 }}
 {#- Gold: one row per session (delivered by the web shop, derived from inactivity where none was): its
     span, activity, revenue (known only when every purchase in it has a known price) and conversion.
     Incremental: a run recomputes the sessions the events written since its last run belong to, from all of
-    their events; a derived session that no longer exists is deleted first (see the yml). -#}
+    their events; a derived session that no longer exists is deleted first (see the yml). Laid out by
+    session_date (partitions locally, liquid clustering on Databricks): the sessions a day changes are
+    recent, so the merge rewrites the last days' files, not every session. -#}
 
 with events as (
 
