@@ -197,7 +197,8 @@ def spark_conf(paths: LakehousePaths | None = None, driver_jars: list[Path] | No
         "spark.driver.maxResultSize": env("LAKEHOUSE_MAX_RESULT_SIZE", "2g"),
         "spark.driver.extraJavaOptions": java_opts,
         # 4 on two cores: 16 made the 10M-event bench slower (full build 877 s against 826 s, daily 370 s
-        # against 356 s) and its Silver tables larger, and changed nothing at 1M or on the test data
+        # against 356 s) and its Silver tables larger and changed nothing at 1M; 1 or 32 did not change
+        # the test data's queries
         "spark.sql.shuffle.partitions": env("LAKEHOUSE_SHUFFLE_PARTITIONS", "4"),
         # dbt's threads share the cores: the adapter puts each thread's queries in a pool of its own, so a
         # small test does not wait behind all the tasks of a large model another thread started first
