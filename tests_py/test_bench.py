@@ -89,10 +89,13 @@ def test_the_report_is_written_whole_from_the_kept_results(tmp_path: Path) -> No
 
     kept = tmp_path / "results"
     report.save(kept, [_result(1_000_000, 300.0), _result(10_000_000, 1800.0)])
+    targets = {line.split(" | ")[0].lstrip("| "): line for line in report.render(report.load(kept)).splitlines()}
+    assert "| - | not run |" in targets["a month: 42.4M events over 31 days, full build"]
+    report.save(kept, [_result(42_400_000, 2700.0)])
     # a second run of one size on the same machine replaces its file; another machine's run is kept beside it
     report.save(kept, [_result(1_000_000, 200.0, measured="2026-12-02")])
     report.save(kept, [_result(1_000_000, 500.0, processor="Other CPU", measured="2026-11-30")])
-    assert len(list(kept.glob("*.json"))) == 3
+    assert len(list(kept.glob("*.json"))) == 4
     text = report.render(report.load(kept))
 
     rows = [line for line in text.splitlines() if line.startswith("| 1,000,017") or line.startswith("| 10,000,017")]
@@ -104,6 +107,8 @@ def test_the_report_is_written_whole_from_the_kept_results(tmp_path: Path) -> No
     assert "45.0x (450 s" in targets["daily build, 10M events"]
     assert "80 MiB" in targets["ml schema on disk, 1M events"]
     assert "9.4 GB at most" in targets["whole-run memory, sampled"]  # 9,000 MiB
+    # the month: its full build in minutes (2,700 s) and its run's sampled peak
+    assert "45.0 min, run 9.4 GB at most" in targets["a month: 42.4M events over 31 days, full build"]
     assert "Test CPU 9000 (2, 24 GiB)" in text and "Other CPU (2, 24 GiB)" in text
 
 

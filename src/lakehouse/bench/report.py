@@ -50,6 +50,7 @@ TARGETS = (
     ("full build, 1M events", "<= 20x the floor", 1_000_000, "full"),
     ("ml schema on disk, 1M events", "<= 75 MiB", 1_000_000, "ml_mib"),
     ("whole-run memory, sampled", "<= 8 GB at every size", None, "memory"),
+    ("a month: 42.4M events over 31 days, full build", "<= 45 min and 8 GB", 42_400_000, "month"),
 )
 
 
@@ -96,6 +97,10 @@ def _measured(kind: str, results: list[dict]) -> tuple[str, str]:
     if not results:
         return "-", "not run"
     r = max(results, key=lambda x: str(x.get("measured", "")))
+    if kind == "month":
+        peak = _run_peak_gb(r)
+        memory = f", run {peak:.1f} GB at most" if peak is not None else ""
+        return f"{r['full_build_seconds'] / 60:.1f} min{memory}", _where(r)
     if kind == "ml_mib":
         return f"{r['sizes_mib'].get('ml', 0):,.0f} MiB", _where(r)
     seconds = r[f"{kind}_build_seconds"]
@@ -147,8 +152,9 @@ def render(results: list[dict]) -> str:
         "edits here are overwritten -->\n\n"
         f"{METHOD}\n\n"
         "## Targets\n\n"
-        "The latest run of each size; a real month (42M events over 31 days, end to end within 45 minutes and "
-        "8 GB on a machine like the 10M one's) is not a size the bench generates.\n\n"
+        "The latest run of each size. The month is REES46 October 2019's size, generated: `lakehouse bench "
+        "--sizes 42400000 --days 31`; its full build is the end-to-end time of a month landed at once (the "
+        "generator's own memory is not the pipeline's).\n\n"
         f"{targets_table(results)}\n\n"
         "## Figures\n\n"
         f"{figures}\n"
