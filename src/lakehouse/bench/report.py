@@ -98,8 +98,8 @@ def _measured(kind: str, results: list[dict]) -> tuple[str, str]:
         return "-", "not run"
     r = max(results, key=lambda x: str(x.get("measured", "")))
     if kind == "month":
-        peak = _run_peak_gb(r)
-        memory = f", run {peak:.1f} GB at most" if peak is not None else ""
+        run_peak = _run_peak_gb(r)
+        memory = f", run {run_peak:.1f} GB at most" if run_peak is not None else ""
         return f"{r['full_build_seconds'] / 60:.1f} min{memory}", _where(r)
     if kind == "ml_mib":
         return f"{r['sizes_mib'].get('ml', 0):,.0f} MiB", _where(r)
