@@ -65,7 +65,9 @@ def join_thread_pool(spark: Any) -> str | None:
 
     One pool runs its jobs first in, first out: a dbt thread's small query (a test gating the next model)
     waits there behind every task of a large query that another thread submitted first. A pool per dbt
-    thread lets the threads share the cores instead. Spark creates a pool it was not told of with weight 1.
+    thread lets the threads share the cores instead, but only partly: Spark creates a pool it was not told
+    of with weight 1, and gives a freed core to the pool with the fewest running tasks, breaking ties by the
+    pool's name. A small query in a pool whose name sorts after a large query's still waits for its tasks.
     The pool is a property of the calling thread in one SparkContext, so it is set once per thread and context.
     """
     context = spark.sparkContext
