@@ -84,13 +84,20 @@ def _result(events: int, full: float, processor: str = "Test CPU 9000", measured
     }
 
 
+def _targets(text: str) -> dict[str, str]:
+    """The targets table's rows of a report, by figure."""
+    return {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines() if " | <= " in line}
+
+
 def test_the_report_is_written_whole_from_the_kept_results(tmp_path: Path) -> None:
     from lakehouse.bench import report
 
     kept = tmp_path / "results"
     report.save(kept, [_result(1_000_000, 300.0), _result(10_000_000, 1800.0)])
-    targets = {line.split(" | ")[0].lstrip("| "): line for line in report.render(report.load(kept)).splitlines()}
-    assert "| - | not run |" in targets["a month: 42.4M events over 31 days, full build"]
+    assert (
+        "| - | not run |"
+        in _targets(report.render(report.load(kept)))["a month: 42.4M events over 31 days, full build"]
+    )
     report.save(kept, [_result(42_400_000, 2700.0)])
     # a second run of one size on the same machine replaces its file; another machine's run is kept beside it
     report.save(kept, [_result(1_000_000, 200.0, measured="2026-12-02")])
@@ -100,7 +107,7 @@ def test_the_report_is_written_whole_from_the_kept_results(tmp_path: Path) -> No
 
     rows = [line for line in text.splitlines() if line.startswith("| 1,000,017") or line.startswith("| 10,000,017")]
     assert len(rows) == 3 and sum("abc1234" in row for row in rows) == 3
-    targets = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines() if " | <= " in line}
+    targets = _targets(text)
     # the newest 1M run (200 s over a 10 s floor), the 10M run (1,800 s; its daily build 450 s)
     assert "20.0x (200 s, floor 10 s)" in targets["full build, 1M events"]
     assert "180.0x (1,800 s" in targets["full build, 10M events"]
