@@ -6,7 +6,7 @@ import pytest
 from dbt.adapters.sparksession.connections import (
     SparkSessionCredentials,
     ensure_session,
-    join_thread_pool,
+    join_node_pool,
     load_factory,
 )
 from dbt.adapters.sparksession.python_job import SessionPythonJobHelper
@@ -47,26 +47,42 @@ def test_session_factory_reuses_the_running_session(spark) -> None:  # type: ign
     assert ensure_session(_credentials(session_factory="lakehouse.engine.runtime:get_spark")) is running
 
 
-def test_each_dbt_thread_queries_in_a_scheduler_pool_of_its_own(spark) -> None:  # type: ignore[no-untyped-def]
+def test_each_node_queries_in_a_new_pool_that_wins_ties_with_earlier_ones(spark) -> None:  # type: ignore[no-untyped-def]
     import threading
 
     context = spark.sparkContext
     assert context.getConf().get("spark.scheduler.mode") == "FAIR"
-    pools: dict[str, str | None] = {}
+    root = context._jsc.sc().taskScheduler().rootPool()
+    joined: list[tuple[str, str | None]] = []
+    lock = threading.Lock()
 
-    def query() -> None:
-        pools[threading.current_thread().name] = join_thread_pool(spark)
-        spark.range(10).count()
+    def two_nodes() -> None:
+        for _ in range(2):
+            with lock:  # the order the pools were handed out in
+                joined.append((threading.current_thread().name, join_node_pool(spark)))
+            spark.range(10).count()
 
-    threads = [threading.Thread(target=query, name=f"dbt-thread-{i}") for i in range(2)]
+    threads = [threading.Thread(target=two_nodes, name=f"dbt-thread-{i}") for i in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert pools == {"dbt-thread-0": "dbt-thread-0", "dbt-thread-1": "dbt-thread-1"}
-    # Spark creates a pool when the first job names it: both threads' jobs ran in their own pool
-    assert all(context._jsc.sc().getPoolForName(name).isDefined() for name in pools)
-    assert context.getLocalProperty("spark.scheduler.pool") != "dbt-thread-0"
+    names = [name for _, name in joined]
+    assert all(names) and len(set(names)) == 4
+    # each pool's name sorts before every earlier one's
+    assert names == sorted(names, reverse=True)
+    lasts = []
+    for thread in ("dbt-thread-0", "dbt-thread-1"):
+        first, last = (name for who, name in joined if who == thread)
+        # the node's jobs ran in its pool, and the thread's earlier pool, empty, was removed
+        assert root.getSchedulableByName(last) is not None
+        assert root.getSchedulableByName(first) is None
+        lasts.append(root.getSchedulableByName(last))
+    # Spark's FAIR comparator: of two pools with no running tasks, the newer one goes first
+    newer, older = sorted(lasts, key=lambda pool: names.index(pool.name()), reverse=True)
+    fair = context._jvm.org.apache.spark.scheduler.FairSchedulingAlgorithm()
+    assert fair.comparator(newer, older) and not fair.comparator(older, newer)
+    assert context.getLocalProperty("spark.scheduler.pool") not in names
 
 
 @pytest.mark.parametrize(

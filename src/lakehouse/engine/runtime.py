@@ -201,8 +201,8 @@ def spark_conf(paths: LakehousePaths | None = None, driver_jars: list[Path] | No
         # the test data's queries
         "spark.sql.shuffle.partitions": env("LAKEHOUSE_SHUFFLE_PARTITIONS", "4"),
         # dbt's threads share the cores: the adapter puts each thread's queries in a pool of its own, so a
-        # small test can run beside a large model another thread started first (when its pool's name sorts
-        # first: Spark breaks ties between pools by name, see join_thread_pool)
+        # small test can run beside a large model another thread started first (each node's pool wins ties with
+        # the earlier ones: Spark breaks ties between pools by name, see join_node_pool)
         "spark.scheduler.mode": env("LAKEHOUSE_SCHEDULER_MODE", "FAIR"),
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",

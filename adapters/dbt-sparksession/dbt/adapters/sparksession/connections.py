@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,25 +60,46 @@ def ensure_session(credentials: SparkSessionCredentials) -> Any:
         return SparkSession.builder.enableHiveSupport().getOrCreate()
 
 
-def join_thread_pool(spark: Any) -> str | None:
-    """Under Spark's FAIR scheduler, submit this thread's jobs to a scheduler pool of its own, named after
-    the thread, and return its name (None under FIFO).
+# Pool names count down, so each node's pool sorts before every earlier one: Spark breaks a tie between
+# pools (the same running tasks per weight) by the name that sorts first.
+_pool_numbers = itertools.count()
+_POOL_NUMBER_START = 10**12 - 1
 
-    One pool runs its jobs first in, first out: a dbt thread's small query (a test gating the next model)
-    waits there behind every task of a large query that another thread submitted first. A pool per dbt
-    thread lets the threads share the cores instead, but only partly: Spark creates a pool it was not told
-    of with weight 1, and gives a freed core to the pool with the fewest running tasks, breaking ties by the
-    pool's name. A small query in a pool whose name sorts after a large query's still waits for its tasks.
-    The pool is a property of the calling thread in one SparkContext, so it is set once per thread and context.
+
+def join_node_pool(spark: Any) -> str | None:
+    """Under Spark's FAIR scheduler, submit this thread's jobs from now on to a new scheduler pool and return
+    its name (None under FIFO). The adapter calls it when a node opens its connection.
+
+    One pool runs its jobs first in, first out: a small query (a test gating the next model) would wait
+    there behind every task of a large query submitted first. Between pools, Spark gives a freed core to
+    the pool with the fewest running tasks, and between pools with as many it picks the name that sorts
+    first. The pool a large query's task just left has none running, as a waiting small query's has, so
+    the tie decides. Each node's pool is named to sort before every earlier node's: the newest node wins
+    the ties, and a small node started beside large ones gets the next free core. The thread's previous
+    pool, empty by then, is removed, since Spark keeps every pool and sorts them all on each task offer.
     """
     context = spark.sparkContext
-    if getattr(_thread_state, "context", None) is not context:
-        fair = (context.getConf().get("spark.scheduler.mode") or "FIFO").upper() == "FAIR"
-        _thread_state.pool = threading.current_thread().name if fair else None
-        if _thread_state.pool:
-            context.setLocalProperty("spark.scheduler.pool", _thread_state.pool)
-        _thread_state.context = context
-    return _thread_state.pool
+    if (context.getConf().get("spark.scheduler.mode") or "FIFO").upper() != "FAIR":
+        _thread_state.pool = None
+        return None
+    name = f"dbt-{_POOL_NUMBER_START - next(_pool_numbers):012d}"
+    previous = getattr(_thread_state, "pool", None) if getattr(_thread_state, "context", None) is context else None
+    context.setLocalProperty("spark.scheduler.pool", name)
+    _thread_state.pool, _thread_state.context = name, context
+    if previous:
+        _remove_empty_pool(context, previous)
+    return name
+
+
+def _remove_empty_pool(context: Any, name: str) -> None:
+    """Drop the pool ``name`` when it holds no jobs. Spark recreates a pool that a job names again."""
+    try:
+        root = context._jsc.sc().taskScheduler().rootPool()
+        pool = root.getSchedulableByName(name)
+        if pool is not None and pool.runningTasks() == 0 and pool.schedulableQueue().isEmpty():
+            root.removeSchedulable(pool)
+    except Exception:  # noqa: BLE001 - Spark's scheduler internals; an empty pool left behind only costs a sort
+        return
 
 
 class SparkSessionConnectionManager(SparkConnectionManager):
@@ -85,6 +107,6 @@ class SparkSessionConnectionManager(SparkConnectionManager):
 
     @classmethod
     def open(cls, connection):  # type: ignore[no-untyped-def]
-        # dbt opens a thread's connection on that thread, before its first query
-        join_thread_pool(ensure_session(connection.credentials))
+        # dbt opens a connection for each node, on the node's thread, before its first query
+        join_node_pool(ensure_session(connection.credentials))
         return super().open(connection)
