@@ -200,9 +200,9 @@ def spark_conf(paths: LakehousePaths | None = None, driver_jars: list[Path] | No
         # against 356 s) and its Silver tables larger and changed nothing at 1M; 1 or 32 did not change
         # the test data's queries
         "spark.sql.shuffle.partitions": env("LAKEHOUSE_SHUFFLE_PARTITIONS", "4"),
-        # dbt's threads share the cores: the adapter puts each thread's queries in a pool of its own, so a
-        # small test can run beside a large model another thread started first (each node's pool wins ties with
-        # the earlier ones: Spark breaks ties between pools by name, see join_node_pool)
+        # dbt's threads share the cores: the adapter puts each node's queries in a pool of its own, named so
+        # that the newest node wins ties between pools, so a small test can run beside a large model another
+        # thread started first (Spark breaks such ties by name, see join_node_pool)
         "spark.scheduler.mode": env("LAKEHOUSE_SCHEDULER_MODE", "FAIR"),
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
