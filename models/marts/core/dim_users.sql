@@ -34,7 +34,7 @@ activity as (
 
     select
         user_id,
-        max(source_system) as source_system,
+        source_system,
         min(event_at) as first_seen_at,
         max(event_at) as last_seen_at,
         count(distinct event_date) as active_days,
@@ -44,7 +44,9 @@ activity as (
         sum(case when event_type = 'cart' then 1 else 0 end) as carts_count,
         max(updated_at) as events_updated_at
     from events
-    group by user_id
+    -- a user id is namespaced by its source (`rees46:512345`): grouping by the source too makes the same
+    -- groups, and keeps a string out of the aggregation buffers (one would make Spark sort every event)
+    group by user_id, source_system
 
 ),
 
