@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import itertools
 import threading
@@ -75,8 +76,9 @@ def join_node_pool(spark: Any) -> str | None:
     the pool with the fewest running tasks, and between pools with as many it picks the name that sorts
     first. The pool a large query's task just left has none running, as a waiting small query's has, so
     the tie decides. Each node's pool is named to sort before every earlier node's: the newest node wins
-    the ties, and a small node started beside large ones gets the next free core. The thread's previous
-    pool, empty by then, is removed, since Spark keeps every pool and sorts them all on each task offer.
+    the ties, so a small node started after large ones gets the next free core (one started before them
+    still waits; Spark offers no other tie-break). The thread's previous pool, empty by then, is removed,
+    since Spark keeps every pool and sorts them all on each task offer.
     """
     context = spark.sparkContext
     if (context.getConf().get("spark.scheduler.mode") or "FIFO").upper() != "FAIR":
@@ -93,13 +95,13 @@ def join_node_pool(spark: Any) -> str | None:
 
 def _remove_empty_pool(context: Any, name: str) -> None:
     """Drop the pool ``name`` when it holds no jobs. Spark recreates a pool that a job names again."""
-    try:
+    # Spark's scheduler internals, not a public API: should they change, an empty pool left behind only
+    # costs a place in the sort
+    with contextlib.suppress(Exception):
         root = context._jsc.sc().taskScheduler().rootPool()
         pool = root.getSchedulableByName(name)
         if pool is not None and pool.runningTasks() == 0 and pool.schedulableQueue().isEmpty():
             root.removeSchedulable(pool)
-    except Exception:  # noqa: BLE001 - Spark's scheduler internals; an empty pool left behind only costs a sort
-        return
 
 
 class SparkSessionConnectionManager(SparkConnectionManager):
