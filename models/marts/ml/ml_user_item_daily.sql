@@ -26,7 +26,8 @@ aggregated as (
         event_date,
         user_id,
         product_id,
-        source_system,
+        -- keys are namespaced by source: one source per pair
+        max(source_system) as source_system,
         sum(case when event_type = 'view' then 1 else 0 end) as views,
         sum(case when event_type = 'cart' then 1 else 0 end) as carts,
         sum(case when event_type = 'remove_from_cart' then 1 else 0 end) as removes,
@@ -43,9 +44,7 @@ aggregated as (
         max_by(xxhash64(coalesce(category_level_1, '(unknown)')), event_at) as category_key,
         max(updated_at) as events_updated_at
     from events
-    -- keys are namespaced by source (`rees46:512345`): grouping by the source too makes the same groups, and
-    -- keeps it out of the aggregation buffers, where a string makes Spark sort every row of each group
-    group by event_date, user_id, product_id, source_system
+    group by event_date, user_id, product_id
 
 ),
 
