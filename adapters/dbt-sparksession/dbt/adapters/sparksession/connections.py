@@ -81,13 +81,16 @@ def join_node_pool(spark: Any) -> str | None:
     since Spark keeps every pool and sorts them all on each task offer.
     """
     context = spark.sparkContext
-    if (context.getConf().get("spark.scheduler.mode") or "FIFO").upper() != "FAIR":
-        _thread_state.pool = None
+    if getattr(_thread_state, "context", None) is not context:
+        # read once per thread and context: getConf() copies every setting over the JVM gateway
+        fair = (context.getConf().get("spark.scheduler.mode") or "FIFO").upper() == "FAIR"
+        _thread_state.context, _thread_state.fair, _thread_state.pool = context, fair, None
+    if not _thread_state.fair:
         return None
     name = f"dbt-{_POOL_NUMBER_START - next(_pool_numbers):012d}"
-    previous = getattr(_thread_state, "pool", None) if getattr(_thread_state, "context", None) is context else None
+    previous = _thread_state.pool
     context.setLocalProperty("spark.scheduler.pool", name)
-    _thread_state.pool, _thread_state.context = name, context
+    _thread_state.pool = name
     if previous:
         _remove_empty_pool(context, previous)
     return name
