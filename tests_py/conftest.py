@@ -1,12 +1,16 @@
-"""The test session's lakehouses: the shared one (main_lakehouse), built in this process, and the own-data
-scenarios (own_data), run at the same time in a process of their own.
+"""The test session's lakehouses: the shared one (main_lakehouse), the own-data scenarios (own_data), one
+Spark JVM for all of them.
 
-Spark starts once in each process. ``spark`` is the session of the test session's own home.
+Spark starts once per session. The own-data scenarios run first, each in a fresh home of its own, then the
+shared lakehouse is built; ``spark`` always means the session of the test session's own home (it is
+reopened after a scenario has used the JVM for its home).
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +18,8 @@ import pytest
 
 
 class _Session:
-    """The SparkSession of the test home, looked up on every use: opened by the first test that needs it."""
+    """The SparkSession of the current home, looked up on every use: a scenario stops the session to open
+    its own home, and the next use opens the test home's again."""
 
     def __getattr__(self, name: str) -> Any:
         from lakehouse.engine.runtime import get_spark
@@ -62,30 +67,40 @@ def run_dbt(spark, dbt_target_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def own_data_process(lakehouse_home: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The own-data scenarios, started in a process of their own (own_data.Background)."""
-    from own_data import Background
+def own_data(lakehouse_home: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Every own-data scenario run as the README says, each in a fresh home; and, in the background, the
+    killed-run recovery on the first scenario's files (a process of its own: it is killed)."""
+    import shutil
 
-    process = Background(tmp_path_factory.mktemp("own-data"))
-    yield process
-    process.stop()
+    from own_data import run_in_home, scenarios
+
+    from lakehouse.ops import reliability
+
+    runs = {}
+    recovery: dict[str, Any] = {}
+    worker = None
+    for scenario in scenarios():
+        runs[scenario.name] = run_in_home(scenario, tmp_path_factory.mktemp("own-data"))
+        if worker is None:
+            first = runs[scenario.name]
+            work = tmp_path_factory.mktemp("killed-run")
+            shutil.copytree(first.home / "landing", work / "landing")
+
+            def recover(first=first, work=work) -> None:  # type: ignore[no-untyped-def]
+                vars_ = ["--vars", first.scenario.vars] if first.scenario.vars else []
+                args = [*reliability.KILLED_RUN_ARGS, *vars_]
+                recovery["result"] = reliability.killed_run_recovers(
+                    work / "landing", work, args, first.fingerprints, kill_at="model gold.fct_events"
+                )
+
+            worker = threading.Thread(target=recover, daemon=True)
+            worker.start()
+    yield {"runs": runs, "recovery": recovery, "worker": worker}
 
 
 @pytest.fixture(scope="session")
-def own_data(own_data_process, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    """Every own-data scenario run as the README says, each in a fresh home; the killed-run recovery on the
-    first scenario's files (``recovery()`` waits for its verdict). When the session builds the shared
-    lakehouse as well, that build runs here, while the scenarios run."""
-    if SESSION["builds_lakehouse"]:
-        request.getfixturevalue("lakehouse")
-    results = own_data_process.results()
-    SESSION["own_data_account"] = results["account"]
-    return {"runs": results["runs"], "recovery": own_data_process.recovery}
-
-
-@pytest.fixture(scope="session")
-def lakehouse(own_data_process, spark, run_dbt, lakehouse_home: Path, dbt_target_path: Path):  # type: ignore[no-untyped-def]
-    """The shared lakehouse, built once (main_lakehouse), beside the own-data scenarios' process."""
+def lakehouse(own_data, spark, run_dbt, lakehouse_home: Path, dbt_target_path: Path):  # type: ignore[no-untyped-def]
+    """The shared lakehouse, built once (main_lakehouse); after the own-data scenarios, so the JVM is warm."""
     from main_lakehouse import build
 
     return build(lakehouse_home, spark, run_dbt, dbt_target_path)
@@ -111,36 +126,46 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.reverse()
 
 
-# What the session holds: whether its tests need the shared lakehouse (known once collected), and the
-# own-data process' account of its dbt invocations and Spark sessions
-SESSION: dict[str, Any] = {"builds_lakehouse": False, "own_data_account": None}
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    SESSION["builds_lakehouse"] = any("lakehouse" in getattr(item, "fixturenames", ()) for item in session.items)
+# What the suite spent its time on, printed at its end: each in-process dbt invocation (command, seconds)
+# and each Spark session started in this process. Subprocesses (the killed run, the SQL endpoint) count
+# apart: their own JVM each.
+ACCOUNT: dict[str, list] = {"dbt": [], "spark_sessions": []}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    import accounting
+    from dbt.cli.main import dbtRunner
+    from pyspark.sql import SparkSession
 
-    accounting.install()
+    invoke = dbtRunner.invoke
+
+    def counted_invoke(self, args, **kwargs):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            return invoke(self, args, **kwargs)
+        finally:
+            command = " ".join(a for a in list(args)[:3] if not str(a).startswith("/"))
+            ACCOUNT["dbt"].append((command, time.perf_counter() - started))
+
+    dbtRunner.invoke = counted_invoke  # type: ignore[method-assign]
+    get_or_create = SparkSession.Builder.getOrCreate
+
+    def counted_get_or_create(self):  # type: ignore[no-untyped-def]
+        fresh = SparkSession._instantiatedSession is None
+        session = get_or_create(self)
+        if fresh:
+            ACCOUNT["spark_sessions"].append(os.environ.get("LAKEHOUSE_HOME", ""))
+        return session
+
+    SparkSession.Builder.getOrCreate = counted_get_or_create  # type: ignore[method-assign]
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
-    """Each process' dbt invocations and Spark sessions. The killed run and the SQL endpoint are processes
-    of their own too, each with its own JVM, not counted here."""
-    from accounting import ACCOUNT
-
-    accounts = [("the test process", ACCOUNT), ("the own-data process", SESSION["own_data_account"])]
-    if not any(account and account["dbt"] for _, account in accounts):
+    calls = ACCOUNT["dbt"]
+    if not calls:
         return
     write = terminalreporter.write_line
     terminalreporter.section("where the suite's dbt time went")
-    for name, account in accounts:
-        if not account:
-            continue
-        calls = account["dbt"]
-        write(f"{name}: {len(calls)} dbt invocations, {sum(s for _, s in calls):.0f} s in all:")
-        for command, seconds in calls:
-            write(f"  {seconds:7.1f} s  dbt {command}")
-        write(f"{name}: {len(account['spark_sessions'])} Spark sessions started")
+    write(f"{len(calls)} dbt invocations in this process, {sum(s for _, s in calls):.0f} s in all:")
+    for command, seconds in calls:
+        write(f"  {seconds:7.1f} s  dbt {command}")
+    write(f"{len(ACCOUNT['spark_sessions'])} Spark sessions started in this process")

@@ -3,11 +3,9 @@
 Each scenario writes files in the public layouts (``realshaped``) into ``<home>/landing/<source>/``, as
 the README says, then runs ``lakehouse demo`` (the command ``make demo`` runs) with the vars the README
 names for it, and keeps what the tests check: the exit code and output, the pages, and the tables a
-test reads, as pandas. The scenarios run one after another in a Python process of their own
-(``Background``), one JVM for both (a warm JVM builds about 40% faster than a new one), while the test
-process builds the shared lakehouse: one small build keeps about three quarters of two cores busy, two
-side by side fill them. After the scenarios, that process runs the killed-run recovery on the first
-scenario's files.
+test reads, as pandas. The scenarios run in the test process one after another, each in its own home,
+so one JVM serves them all (a warm JVM builds about 40% faster than a new one); ``run_in_home`` puts the
+test session's own home back afterwards.
 """
 
 from __future__ import annotations
@@ -15,14 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
-import json
 import os
-import pickle
-import shutil
-import signal
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,101 +163,3 @@ def run_in_home(scenario: Scenario, home: Path) -> ScenarioRun:
             run.tables[name] = spark.sql(sql).toPandas()
         run.fingerprints = fingerprints(spark, ("silver", "gold"))
     return run
-
-
-def run_all(work: Path) -> None:
-    """Every scenario, each in a fresh home under ``work``; their runs (and this process' dbt invocations
-    and Spark sessions) pickled to ``work/runs.pickle`` once all have ended. Meanwhile, from the first
-    scenario's end on, the killed-run recovery on its files; its verdict in ``work/recovery.json``."""
-    import accounting
-
-    from lakehouse.ops import reliability
-
-    account = accounting.install()
-    runs: dict[str, ScenarioRun] = {}
-    recovery: dict[str, object] = {}
-    worker = None
-    for number, scenario in enumerate(scenarios()):
-        home = work / f"home-{number}"
-        home.mkdir()
-        runs[scenario.name] = run_in_home(scenario, home)
-        if worker is None:
-            first = runs[scenario.name]
-            killed = work / "killed-run"
-            shutil.copytree(first.home / "landing", killed / "landing")
-
-            def recover(first: ScenarioRun = first, killed: Path = killed) -> None:
-                vars_ = ["--vars", first.scenario.vars] if first.scenario.vars else []
-                args = [*reliability.KILLED_RUN_ARGS, *vars_]
-                recovery["result"] = reliability.killed_run_recovers(
-                    killed / "landing", killed, args, first.fingerprints, kill_at="model gold.fct_events"
-                )
-
-            worker = threading.Thread(target=recover, daemon=True)
-            worker.start()
-    partial = work / "runs.pickle.partial"
-    partial.write_bytes(pickle.dumps({"runs": runs, "account": account}))
-    partial.rename(work / "runs.pickle")
-    if worker is not None:
-        worker.join()
-    (work / "recovery.json").write_text(json.dumps(recovery.get("result", [False, "the recovery did not run"])))
-
-
-# the own-data process: argv[1] this folder (for the imports), argv[2] its work folder
-PROCESS = """
-import sys
-from pathlib import Path
-sys.path.insert(0, sys.argv[1])
-import own_data
-own_data.run_all(Path(sys.argv[2]))
-"""
-
-
-class Background:
-    """``run_all`` in a process of its own, started now; ``runs()`` and ``recovery()`` wait for its results."""
-
-    def __init__(self, work: Path) -> None:
-        self.work = work
-        env = {**os.environ, "LAKEHOUSE_HOME": str(work / "no-home"), "DBT_LOG_PATH": str(work / "dbt-logs")}
-        for key in ("LAKEHOUSE_LANDING", "MLFLOW_TRACKING_URI", "LAKEHOUSE_SPILL_DIR"):
-            env.pop(key, None)
-        self.log = work / "process.log"
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", PROCESS, str(Path(__file__).parent), str(work)],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: stop() ends the killed run's processes too
-            )
-        self._runs: dict | None = None
-
-    def _ended_without(self, name: str) -> str:
-        tail = self.log.read_text(errors="replace")[-3000:]
-        return f"the own-data process ended (exit {self.process.returncode}) without {name}:\n{tail}"
-
-    def results(self) -> dict:
-        """{"runs": {scenario name: ScenarioRun}, "account": that process' dbt invocations and sessions}."""
-        done = self.work / "runs.pickle"
-        while self._runs is None:
-            if done.exists():
-                self._runs = pickle.loads(done.read_bytes())
-            elif self.process.poll() is not None and not done.exists():
-                raise AssertionError(self._ended_without("its scenarios' runs"))
-            else:
-                time.sleep(0.5)
-        return self._runs
-
-    def recovery(self, timeout: float = 900) -> tuple[bool, str]:
-        """The killed-run recovery's verdict: (passed, what happened)."""
-        self.process.wait(timeout=timeout)
-        verdict = self.work / "recovery.json"
-        if not verdict.exists():
-            raise AssertionError(self._ended_without("the recovery's verdict"))
-        ok, outcome = json.loads(verdict.read_text())
-        return bool(ok), str(outcome)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()

@@ -86,7 +86,8 @@ def test_a_failing_critical_gate_stops_what_is_downstream(lakehouse) -> None:  #
 def test_a_run_killed_mid_model_recovers_on_rerun(own_data) -> None:  # type: ignore[no-untyped-def]
     """SIGKILL while dbt builds gold.fct_events (a selection of Bronze, Silver and fct_events only); the
     rerun leaves every table it builds equal to the clean build of the same files."""
-    ok, outcome = own_data["recovery"]()
+    own_data["worker"].join(timeout=900)
+    ok, outcome = own_data["recovery"]["result"]
     assert ok, outcome
     assert outcome.startswith("SIGKILL during model gold.fct_events")
 
