@@ -372,12 +372,15 @@ def fingerprints(spark, schemas: tuple[str, ...] = ("silver", "gold", "ml")) -> 
     """Row count and a checksum of every table of ``schemas`` that depends neither on the order of the rows
     nor on that of the columns (a table upgraded with appended columns holds the same content as one built
     fresh), run-time columns left out; of the ML schema only DETERMINISTIC_ML_TABLES (the others carry run
-    ids by design)."""
+    ids by design). One query for all the tables: Spark's fixed cost per query is most of a small table's
+    (39 tables of the test lakehouse: 7.3 s, against 9.0-9.6 s one query each)."""
+    from functools import reduce
+
     from pyspark.sql import functions as F
 
     from lakehouse.reports.summary import layer_tables
 
-    out = {}
+    parts = []
     for schema, table_name in layer_tables(spark, schemas):
         name = f"{schema}.{table_name}"
         if schema == "ml" and table_name not in DETERMINISTIC_ML_TABLES:
@@ -392,9 +395,11 @@ def fingerprints(spark, schemas: tuple[str, ...] = ("silver", "gold", "ml")) -> 
             if f.name not in RUN_COLUMNS
         ]
         row_hash = F.xxhash64(*cols).cast("decimal(38,0)")
-        got = frame.agg(F.count(F.lit(1)).alias("n"), F.sum(row_hash).alias("h")).first()
-        out[name] = (int(got.n), int(got.h or 0))
-    return out
+        parts.append(frame.agg(F.lit(name).alias("t"), F.count(F.lit(1)).alias("n"), F.sum(row_hash).alias("h")))
+    if not parts:
+        return {}
+    rows = reduce(lambda left, right: left.unionAll(right), parts).collect()
+    return {r.t: (int(r.n), int(r.h or 0)) for r in rows}
 
 
 def _lakehouse_cmd(*args: str) -> list[str]:
