@@ -22,16 +22,13 @@ from lakehouse_ml.features import (
 from lakehouse_ml.metrics import evaluate
 from lakehouse_ml.train import prior_baseline, three_feature_baseline, train_model
 
-# the training-runs table, typed explicitly (a first run has no champion yet: all-null columns must not
-# be inferred as a void type)
-# Below this many training rows the fit, the importances and the champion's scores run on one thread. The
-# histogram model's OpenMP threads wait for each other at every step, so when other work holds a core (a
-# build's other nodes, another process) they slow it several times over: at 5,000 rows one thread took
-# 0.7 s against 3.5 s for two beside two busy processes (0.42 s against 0.65 s on idle cores), at 300,000
-# rows 4.7 s against 8.8 s beside one (4.6 s against 2.6 s idle). Larger fits, which in a build run alone at
-# the end of the ML chain, use every core.
+# Below this many training rows the fit, the importances and the champion's scores run on one thread: the
+# histogram model's OpenMP threads wait for each other at every step, and a core busy elsewhere (a build's
+# other nodes, another process) slows them several times over (measured in CHANGELOG.md).
 SINGLE_THREAD_MAX_ROWS = 50_000
 
+# the training-runs table, typed explicitly (a first run has no champion yet: all-null columns must not
+# be inferred as a void type)
 RUN_SCHEMA = {
     "run_id": "string",
     "model_name": "string",
