@@ -198,6 +198,35 @@ def test_training_does_not_depend_on_row_order(tmp_path: Path) -> None:
     assert not bool(b.loc[0, "promoted"])
 
 
+def test_small_fits_run_on_one_thread_and_larger_ones_on_every_core(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Under SINGLE_THREAD_MAX_ROWS training rows the model fits with one OpenMP thread (its threads slow
+    each other down when a core is busy elsewhere); at or above it, with as many as the process has."""
+    from threadpoolctl import threadpool_info
+
+    from lakehouse_ml import training_run
+
+    def openmp_threads() -> int:
+        return max(info["num_threads"] for info in threadpool_info() if info["user_api"] == "openmp")
+
+    class Fitted(Exception):
+        pass
+
+    seen = []
+
+    def fit(train, valid):  # type: ignore[no-untyped-def]
+        seen.append((len(train), openmp_threads()))
+        raise Fitted
+
+    monkeypatch.setattr(training_run, "train_model", fit)
+    frame = _frame()
+    for limit in (10**9, 10):
+        monkeypatch.setattr(training_run, "SINGLE_THREAD_MAX_ROWS", limit)
+        with pytest.raises(Fitted):
+            training_run.run_training(frame, "threads_test")
+    rows = seen[0][0]
+    assert rows > 10 and seen == [(rows, 1), (rows, openmp_threads())]
+
+
 def test_training_on_compact_keys_is_the_run_on_python_objects(tmp_path: Path) -> None:
     """Keys as Arrow strings and datetime64 (what ``collect_training_pairs`` hands over) sort like Python
     strings and dates: the same rows in the same order, so the same model and the same run row."""
