@@ -90,7 +90,7 @@ def own_data(lakehouse_home: Path, tmp_path_factory: pytest.TempPathFactory):  #
                 vars_ = ["--vars", first.scenario.vars] if first.scenario.vars else []
                 args = [*reliability.KILLED_RUN_ARGS, *vars_]
                 recovery["result"] = reliability.killed_run_recovers(
-                    work / "landing", work, args, first.fingerprints, kill_at="model gold.fct_events"
+                    work / "landing", work, args, first.fingerprints, kill_at=reliability.KILL_AT
                 )
 
             worker = threading.Thread(target=recover, daemon=True)

@@ -84,12 +84,13 @@ def test_a_failing_critical_gate_stops_what_is_downstream(lakehouse) -> None:  #
 
 
 def test_a_run_killed_mid_model_recovers_on_rerun(own_data) -> None:  # type: ignore[no-untyped-def]
-    """SIGKILL while dbt builds gold.fct_events (a selection of Bronze, Silver and fct_events only); the
-    rerun leaves every table it builds equal to the clean build of the same files."""
+    """SIGKILL while dbt writes silver.int_events_ranked (a selection of the file register, Bronze's event
+    tables and the Silver models up to it); the rerun leaves every table it builds equal to the clean build
+    of the same files."""
     own_data["worker"].join(timeout=900)
     ok, outcome = own_data["recovery"]["result"]
     assert ok, outcome
-    assert outcome.startswith("SIGKILL during model gold.fct_events")
+    assert outcome.startswith(f"SIGKILL during {reliability.KILL_AT}")
 
 
 def test_rows_in_are_counted_from_the_bytes() -> None:

@@ -413,11 +413,13 @@ def _env(home: Path, landing: Path) -> dict[str, str]:
     return env
 
 
-# the smallest selection that proves recovery from a SIGKILL: the seeds and models up to the fact table
-# (`build`, as a fresh home needs its seeds; no tests, recovery is about the tables)
+# the smallest selection that proves recovery from a SIGKILL: the file register, Bronze's event tables and
+# Silver's deduplicated event stream, killed while it writes the stream (`build`, as a fresh home needs its
+# seeds; no tests, recovery is about the tables)
 KILLED_RUN_ARGS = [
-    "build", "--select", "+fct_events", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"
+    "build", "--select", "+int_events_ranked", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"
 ]  # fmt: skip
+KILL_AT = "model silver.int_events_ranked"
 
 
 # `lakehouse dbt <args>`, then `lakehouse fingerprints --json <file>`, in one process (one JVM start): run
@@ -447,7 +449,7 @@ def killed_run_recovers(
         if "START" in line and kill_at in line:
             time.sleep(1.0)  # inside the model's query
             os.killpg(proc.pid, signal.SIGKILL)
-            # "START sql incremental model gold.fct_events ..... [RUN]" -> "model gold.fct_events"
+            # "START sql incremental model silver.int_events_ranked ... [RUN]" -> "model silver.int_events_ranked"
             named = re.search(r"\bmodel (\S+)", line)
             killed_during = f"model {named.group(1)}" if named else line.split("START", 1)[1].split("[")[0].strip()
             break
@@ -612,10 +614,7 @@ def run_report(work: Path, events: int = 3000, days: int = 14, recovery: bool = 
 
     if recovery:
         expected = fingerprints(spark, ("silver", "gold", "ml"))
-        # killed while dbt builds the fact table
-        ok, outcome = killed_run_recovers(
-            paths.landing, work, KILLED_RUN_ARGS, expected, kill_at="model gold.fct_events"
-        )
+        ok, outcome = killed_run_recovers(paths.landing, work, KILLED_RUN_ARGS, expected, kill_at=KILL_AT)
         rows.append(ReportRow("run killed mid-model (SIGKILL), then rerun", None, None, None, None, 0, outcome, ok))
     return rows
 
