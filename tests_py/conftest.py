@@ -117,11 +117,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test that reads a built lakehouse is a `dbt` test, whatever its module says (`make test-quick`
-    runs the others). With --reverse the order is turned round: a test that relies on another having run
-    first fails then."""
+    runs the others). Those run first, in file order, so that the Spark session the builds leave serves
+    the rest (no session is started on the shared home before the own-data scenarios' homes). With
+    --reverse the order is turned round: a test that relies on another having run first fails then."""
     for item in items:
         if BUILT.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.dbt)
+    items.sort(key=lambda item: item.get_closest_marker("dbt") is None)
     if config.getoption("--reverse"):
         items.reverse()
 
