@@ -220,9 +220,22 @@ def test_sql_server_refuses_the_network_without_a_password(tmp_path: Path) -> No
 @pytest.fixture(scope="module")
 def eda_run(spark, lakehouse, dbt_target_path, lakehouse_home):  # type: ignore[no-untyped-def]
     out = lakehouse_home / "reports" / "eda.html"
-    results = eda.run_analyses(spark, eda.compile_analyses(dbt_target_path / "eda"))
-    checks = eda.build(spark, out, dbt_target_path / "eda", ROOT / "seeds" / "event_types.csv")
+    compiled = eda.compile_analyses(dbt_target_path / "eda")
+    results = eda.run_analyses(spark, compiled)
+    checks = eda.build(spark, out, dbt_target_path / "eda", ROOT / "seeds" / "event_types.csv", compiled)
     return out, results, checks
+
+
+def test_the_analyses_a_compile_left_are_read_only_when_all_are_there(tmp_path: Path) -> None:
+    """What `lakehouse demo` does after `docs generate` (which compiles every node) instead of compiling
+    the analyses again: each one's SQL, or None when one is missing (then the EDA compiles them itself)."""
+    folder = tmp_path / "compiled" / "ecommerce_lakehouse" / "analyses"
+    folder.mkdir(parents=True)
+    for name in eda.ANALYSES:
+        (folder / f"{name}.sql").write_text(f"select '{name}' as analysis")
+    assert eda.compiled_analyses(tmp_path) == {name: f"select '{name}' as analysis" for name in eda.ANALYSES}
+    (folder / f"{eda.ANALYSES[-1]}.sql").unlink()
+    assert eda.compiled_analyses(tmp_path) is None
 
 
 def test_eda_report_plots_the_data_and_every_assumption_holds(spark, eda_run) -> None:  # type: ignore[no-untyped-def]

@@ -57,6 +57,13 @@ class AssumptionsBrokenError(RuntimeError):
     """At least one assumption of the marts or the model does not hold on this data."""
 
 
+def compiled_analyses(target_path: Path) -> dict[str, str] | None:
+    """Each analysis's SQL as a dbt command that compiles every node (`docs generate`, `compile`) just left
+    it in ``target_path``; None if one is missing."""
+    found = {p.stem: p.read_text() for p in target_path.glob("compiled/*/analyses/*.sql")}
+    return {name: found[name] for name in ANALYSES} if all(a in found for a in ANALYSES) else None
+
+
 def compile_analyses(target_path: Path) -> dict[str, str]:
     """Compile analyses/ with dbt (refs resolved for the current target) and return each one's SQL."""
     from lakehouse.engine.dbt_runner import DbtCommandError, run_dbt
@@ -288,9 +295,10 @@ def render(results: dict[str, pd.DataFrame], checks: list[Assumption]) -> str:
     return h.page("EDA and validation", subtitle, f'<div class="grid">{cards}</div>')
 
 
-def build(spark, out: Path, target_path: Path, seed: Path) -> list[Assumption]:
-    """Write the report to ``out`` and return the checks (the caller decides how loudly to fail)."""
-    results = run_analyses(spark, compile_analyses(target_path))
+def build(spark, out: Path, target_path: Path, seed: Path, compiled: dict[str, str] | None = None) -> list[Assumption]:
+    """Write the report to ``out`` and return the checks (the caller decides how loudly to fail); the
+    analyses are compiled into ``target_path`` unless ``compiled`` holds them already."""
+    results = run_analyses(spark, compiled or compile_analyses(target_path))
     checks = check_assumptions(results, known_event_types(seed))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(results, checks), encoding="utf-8")
