@@ -80,7 +80,8 @@ def own_data(lakehouse_home: Path, tmp_path_factory: pytest.TempPathFactory):  #
     recovery: dict[str, Any] = {}
     worker = None
     for scenario in scenarios():
-        runs[scenario.name] = run_in_home(scenario, tmp_path_factory.mktemp("own-data"), fingerprint=worker is None)
+        schemas = reliability.KILLED_RUN_SCHEMAS if worker is None else ()
+        runs[scenario.name] = run_in_home(scenario, tmp_path_factory.mktemp("own-data"), fingerprint=schemas)
         if worker is None:
             first = runs[scenario.name]
             work = tmp_path_factory.mktemp("killed-run")

@@ -142,9 +142,9 @@ def in_home(home: Path):  # type: ignore[no-untyped-def]
                 os.environ[key] = value
 
 
-def run_in_home(scenario: Scenario, home: Path, fingerprint: bool = False) -> ScenarioRun:
-    """Land the scenario's files as the README says and run `lakehouse demo` in ``home``; with
-    ``fingerprint``, keep its Silver and Gold tables' fingerprints (what a killed run is compared with)."""
+def run_in_home(scenario: Scenario, home: Path, fingerprint: tuple[str, ...] = ()) -> ScenarioRun:
+    """Land the scenario's files as the README says and run `lakehouse demo` in ``home``; keep the
+    fingerprints of the tables of the ``fingerprint`` schemas (what a killed run is compared with)."""
     from lakehouse import cli
     from lakehouse.engine.runtime import get_spark
     from lakehouse.ops.reliability import fingerprints
@@ -163,5 +163,5 @@ def run_in_home(scenario: Scenario, home: Path, fingerprint: bool = False) -> Sc
         for name, sql in TABLES.items():
             run.tables[name] = spark.sql(sql).toPandas()
         if fingerprint:
-            run.fingerprints = fingerprints(spark, ("silver", "gold"))
+            run.fingerprints = fingerprints(spark, fingerprint)
     return run
