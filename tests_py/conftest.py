@@ -76,26 +76,24 @@ def own_data(lakehouse_home: Path, tmp_path_factory: pytest.TempPathFactory):  #
 
     from lakehouse.ops import reliability
 
-    runs = {}
+    first_scenario, *others = scenarios()
+    # the first scenario's clean build is what the killed run is compared with
+    first = run_in_home(first_scenario, tmp_path_factory.mktemp("own-data"), reliability.KILLED_RUN_SCHEMAS)
+    work = tmp_path_factory.mktemp("killed-run")
+    shutil.copytree(first.home / "landing", work / "landing")
     recovery: dict[str, Any] = {}
-    worker = None
-    for scenario in scenarios():
-        schemas = reliability.KILLED_RUN_SCHEMAS if worker is None else ()
-        runs[scenario.name] = run_in_home(scenario, tmp_path_factory.mktemp("own-data"), fingerprint=schemas)
-        if worker is None:
-            first = runs[scenario.name]
-            work = tmp_path_factory.mktemp("killed-run")
-            shutil.copytree(first.home / "landing", work / "landing")
 
-            def recover(first=first, work=work) -> None:  # type: ignore[no-untyped-def]
-                vars_ = ["--vars", first.scenario.vars] if first.scenario.vars else []
-                args = [*reliability.KILLED_RUN_ARGS, *vars_]
-                recovery["result"] = reliability.killed_run_recovers(
-                    work / "landing", work, args, first.fingerprints, kill_at=reliability.KILL_AT
-                )
+    def recover() -> None:
+        vars_ = ["--vars", first.scenario.vars] if first.scenario.vars else []
+        recovery["result"] = reliability.killed_run_recovers(
+            work / "landing", work, [*reliability.KILLED_RUN_ARGS, *vars_], first.fingerprints, reliability.KILL_AT
+        )
 
-            worker = threading.Thread(target=recover, daemon=True)
-            worker.start()
+    worker = threading.Thread(target=recover, daemon=True)
+    worker.start()
+    runs = {first.scenario.name: first}
+    for scenario in others:
+        runs[scenario.name] = run_in_home(scenario, tmp_path_factory.mktemp("own-data"))
     yield {"runs": runs, "recovery": recovery, "worker": worker}
 
 

@@ -238,7 +238,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     """Generate data if the landing zone is empty, build everything, generate docs, print the summary."""
     import yaml
 
-    from lakehouse.engine.dbt_runner import run_dbt, scheduled_build
+    from lakehouse.engine.dbt_runner import project_dir, run_dbt, scheduled_build
+    from lakehouse.reports import eda
 
     try:
         build = scheduled_build(args.vars)
@@ -269,9 +270,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     dashboard_path = _dashboard(None)
     print(f"KPI dashboard: {dashboard_path}")
     # `docs generate` compiled every node, the EDA's analyses among them: no second dbt compile
-    from lakehouse.engine.dbt_runner import project_dir
-    from lakehouse.reports import eda
-
     eda_path, checks = _eda(None, eda.compiled_analyses(project_dir() / os.environ.get("DBT_TARGET_PATH", "target")))
     timings["dashboard + EDA"] = time.perf_counter() - started
     _cmd_summary(args)
