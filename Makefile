@@ -11,7 +11,7 @@ export LAKEHOUSE_HOME ?= $(CURDIR)/.lakehouse
 
 help:
 	@echo "make demo   - install if needed, generate sample data, dbt build (SQL + Python models), docs, summary"
-	@echo "make test   - install if needed, lint (ruff, mypy, sqlfluff), Chromium if missing, pytest (incl. dbt build on a small sample, pages rendered in headless Chromium; it parses the local target), dbt parse on the databricks target, bundle check, secret scan"
+	@echo "make test   - install if needed, lint (ruff, mypy, sqlfluff, secret scan), Chromium if missing, pytest (incl. dbt build on a small sample, pages rendered in headless Chromium; it parses the local target), dbt parse on the databricks target, bundle check"
 	@echo "make test-quick - lint and the tests that need no dbt build: the edit loop"
 	@echo "make bench  - the whole pipeline at 1M, 5M and 10M events (hours; 1M alone took 13 min on 2 cores), results kept in benchmarks/results/, BENCHMARKS.md written from them"
 	@echo "make reliability - bad-input and fault scenarios on small data: where every row went"
@@ -72,6 +72,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models tests analyses snapshots --disable-progress-bar --processes 0
+	$(BIN)/lakehouse scan-secrets
 
 # the 15 slowest tests are printed on every run, so that a slow one stays visible
 PYTEST_ARGS ?= --durations=15
@@ -93,7 +94,6 @@ parse-databricks: install
 # dbt-databricks compiles them (from `make parse`'s databricks manifest), and a credential scan
 offline-checks: install
 	$(BIN)/lakehouse check-bundle --manifest target/parse-databricks/manifest.json
-	$(BIN)/lakehouse scan-secrets
 
 mlflow-ui: install
 	$(BIN)/mlflow ui --backend-store-uri "sqlite:///$(LAKEHOUSE_HOME)/mlflow/mlflow.db" --port 5000
