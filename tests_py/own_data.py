@@ -124,10 +124,15 @@ def in_home(home: Path):  # type: ignore[no-untyped-def]
     lock given up first, and both are restored (lazily: the next ``get_spark`` opens the old home) after."""
     from lakehouse.engine.runtime import release_home_lock, stop_spark
 
-    saved = {k: os.environ.get(k) for k in ("LAKEHOUSE_HOME", "MLFLOW_TRACKING_URI", "LAKEHOUSE_SPILL_DIR")}
+    keys = ("LAKEHOUSE_HOME", "MLFLOW_TRACKING_URI", "LAKEHOUSE_SPILL_DIR", "DBT_TARGET_PATH", "DBT_LOG_PATH")
+    saved = {k: os.environ.get(k) for k in keys}
     stop_spark()
     release_home_lock()
     os.environ["LAKEHOUSE_HOME"] = str(home)
+    # dbt's artifacts (the docs site among them) and log beside the scenario's lakehouse, not in the
+    # project's target/ and logs/
+    os.environ["DBT_TARGET_PATH"] = str(home / "target")
+    os.environ["DBT_LOG_PATH"] = str(home / "logs")
     for key in ("MLFLOW_TRACKING_URI", "LAKEHOUSE_SPILL_DIR", "LAKEHOUSE_LANDING"):
         os.environ.pop(key, None)
     try:

@@ -21,8 +21,9 @@ from lakehouse.reports import browser, eda
 pytestmark = pytest.mark.dbt
 
 ROOT = Path(__file__).resolve().parents[1]
-# the load test's length: long enough for all 16 sessions to open and be answered at least once each
-LOAD_SECONDS = 8
+# the load test's length: every session runs at least one query however long it is, and its 16 sessions
+# still overlap (each query takes a second or more while 16 share two cores)
+LOAD_SECONDS = 3
 
 
 def _free_port() -> int:
@@ -77,37 +78,37 @@ def _beeline(port: int, user: str, password: str, statement: str) -> subprocess.
     )
 
 
-def test_sql_server_serves_jdbc_and_16_concurrent_sessions_and_stops_on_sigterm(tmp_path: Path) -> None:
-    """`lakehouse sql-server` as a user runs it (its own process and lakehouse home: the test session's JVM
-    holds the shared lakehouse's embedded metastore), with a password. JDBC (beeline) and HiveServer2 sessions
-    (PyHive): the right password reads gold; a wrong one or another user is refused; files, writes and
-    reflection are refused, each in a session of its own, twice over. Then the short
-    version of `lakehouse sql-load` on the same server: 16 concurrent HiveServer2 sessions of analyst-shaped
-    queries (filter, aggregate, join, order, limit) for a few seconds, every query answered after the refusals.
-    SIGTERM stops it cleanly."""
+def test_sql_server_serves_jdbc_and_16_concurrent_sessions_and_stops_on_sigterm(own_data, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`lakehouse sql-server` as a user runs it (its own process), with a password, on the lakehouse the
+    app-only own-data scenario built (no JVM holds that home after its demo; this session's JVM holds the
+    shared lakehouse's embedded metastore). JDBC (beeline) and HiveServer2 sessions (PyHive): the right
+    password reads gold; a wrong one or another user is refused; files, writes and reflection are refused,
+    each in a session of its own, twice over. Then the short version of `lakehouse sql-load` on the same
+    server: 16 concurrent HiveServer2 sessions of analyst-shaped queries (filter, aggregate, join, order,
+    limit) for a few seconds, every query answered after the refusals. SIGTERM stops it cleanly."""
     import os
     import signal
     import sys
 
-    env = {**os.environ, "LAKEHOUSE_HOME": str(tmp_path / "home"), "LAKEHOUSE_SQL_PASSWORD": "kpi-reader-7"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    env.pop("LAKEHOUSE_SQL_USER", None)
+    from test_own_data import APP
+
+    run = own_data["runs"][APP]
+    env = {**os.environ, "LAKEHOUSE_HOME": str(run.home), "LAKEHOUSE_SQL_PASSWORD": "kpi-reader-7"}
+    for key in ("MLFLOW_TRACKING_URI", "LAKEHOUSE_SQL_USER", "LAKEHOUSE_SPILL_DIR", "LAKEHOUSE_LANDING"):
+        env.pop(key, None)
     private_file = tmp_path / "private.txt"
     private_file.write_text("not-for-analysts\n")
     lakehouse = str(Path(sys.executable).parent / "lakehouse")
-    setup = (
-        "create schema gold; create table gold.kpis using delta as select 21 as days, 7 as orders;"
-        " create table gold.daily using delta as select id % 7 as day, id as orders, id % 3 as source"
-        " from range(1000); create table gold.sources using delta as select id as source,"
-        " concat('source ', id) as name from range(3);"
-    )
-    made = subprocess.run([lakehouse, "sql", "-e", setup], env=env, capture_output=True, text=True, timeout=300)
-    assert made.returncode == 0, made.stdout[-1000:] + made.stderr[-1000:]
+    kpis = run.tables["agg_daily_kpis"]
+    expected = f"{len(kpis)},{int(kpis['purchases'].sum())}"
     queries = [
-        "select day, sum(orders) as orders from gold.daily group by day order by day desc limit 5",
-        "select s.name, count(*) as days from gold.daily k join gold.sources s on k.source = s.source group by 1",
-        "select max(orders) as most from gold.daily where day = 3",
+        "select event_date, sum(views) as views from gold.agg_daily_kpis group by event_date"
+        " order by event_date desc limit 5",
+        "select p.category_id, count(*) as events from gold.fct_events e join gold.dim_products p"
+        " on e.product_id = p.product_id group by 1 order by 2 desc limit 10",
+        "select max(active_users) as most from gold.agg_daily_kpis where purchases > 0",
     ]
+    read_kpis = "select count(*) as days, sum(purchases) as purchases from gold.agg_daily_kpis"
     port = _free_port()
     # the server's output goes to a file: a pipe nobody reads while the clients run fills up and stops the
     # server at its next log line (each refused statement logs its stack trace)
@@ -118,30 +119,34 @@ def test_sql_server_serves_jdbc_and_16_concurrent_sessions_and_stops_on_sigterm(
         )
         try:
             assert sql_access.wait_for_port("127.0.0.1", port, timeout=240), "the server did not open its port"
-            # refused statements first, each a connection of its own, twice over; then the read that shows
-            # nothing changed, and the load after them
             refused = [
                 "create table gold.mine as select 1 as x",
                 f"select value from text.`{private_file}`",
                 "select reflect('java.lang.System', 'getenv', 'LAKEHOUSE_SQL_PASSWORD')",
             ]
-            # JDBC through beeline (a JVM each, started side by side): a refusal, the wrong password, then the
-            # read; the other refusals and logins through PyHive, a session each
-            with ThreadPoolExecutor(max_workers=2) as clients:
-                jdbc_create, wrong = clients.map(
+            # JDBC through beeline (a JVM each, started side by side): a refusal, the wrong password, a read;
+            # the other refusals and logins through PyHive, a session each
+            with ThreadPoolExecutor(max_workers=3) as clients:
+                jdbc_create, wrong, read = clients.map(
                     lambda args: _beeline(port, *args),
-                    [("analyst", "kpi-reader-7", refused[0]), ("analyst", "guess", "select days from gold.kpis;")],
+                    [
+                        ("analyst", "kpi-reader-7", refused[0]),
+                        ("analyst", "guess", read_kpis + ";"),
+                        ("analyst", "kpi-reader-7", read_kpis),
+                    ],
                 )
             sessions = [_hive(port, "analyst", "kpi-reader-7", s) for s in refused * 2]
-            anyone = _hive(port, "anyone", "kpi-reader-7", "select days from gold.kpis")
-            read = _beeline(port, "analyst", "kpi-reader-7", "select days, orders from gold.kpis")
+            anyone = _hive(port, "anyone", "kpi-reader-7", read_kpis)
+            # after every refusal: the refused write left nothing behind
+            after = _hive(port, "analyst", "kpi-reader-7", "show tables in gold like 'mine'")
             load = sql_access.load_test(port, queries, sessions=16, seconds=LOAD_SECONDS, password="kpi-reader-7")
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=180)
     out = log.read_text()
     lines = [line for line in read.stdout.splitlines() if line.strip()]
-    assert lines[-2].endswith("days,orders") and lines[-1] == "21,7"
+    assert lines[-2].endswith("days,purchases") and lines[-1] == expected, read.stdout[-2000:]
+    assert after == ([], "")
     assert jdbc_create.returncode != 0
     assert "the SQL endpoint is read-only: CreateTableAsSelect" in jdbc_create.stderr, jdbc_create.stderr[-2000:]
     for create, from_file, reflect in (sessions[:3], sessions[3:]):
@@ -150,7 +155,7 @@ def test_sql_server_serves_jdbc_and_16_concurrent_sessions_and_stops_on_sigterm(
         for (rows, refusal), what in ((create, "CreateTableAsSelect"), (reflect, "CallMethodViaReflection")):
             assert not rows and f"the SQL endpoint is read-only: {what}" in refusal, refusal[-2000:]
         assert "kpi-reader-7" not in str(reflect[0])
-    assert "21" not in wrong.stdout
+    assert "days,purchases" not in wrong.stdout
     refused_login = "wrong user name or password" in wrong.stderr or "Peer indicated failure" in wrong.stderr
     assert refused_login, wrong.stderr[-2000:]
     assert not anyone[0] and anyone[1].startswith("connect: "), anyone
@@ -341,19 +346,24 @@ def test_kpi_dashboard_renders_in_headless_chromium(spark, lakehouse, lakehouse_
     assert high - low > 100  # drawn, not a blank page
 
 
-def test_docs_site_serves_and_renders_lineage_in_chromium(spark, lakehouse, run_dbt, dbt_target_path) -> None:  # type: ignore[no-untyped-def]
+def test_docs_site_serves_and_renders_lineage_in_chromium(own_data) -> None:  # type: ignore[no-untyped-def]
+    """The site `lakehouse demo` generated on the app-only own-data scenario's lakehouse (every model is built
+    there, the feeds it lacks as empty tables), served and rendered."""
     import json
     import os
     import shutil
 
-    run_dbt("docs", "generate")
+    from test_own_data import APP
+
+    run = own_data["runs"][APP]
+    site = run.home / "target"
     # CI publishes this site (LAKEHOUSE_TEST_ARTIFACTS names where to put it) instead of building a lakehouse
     # of its own for it
     if artifacts := os.environ.get("LAKEHOUSE_TEST_ARTIFACTS"):
         (Path(artifacts) / "dbt-docs").mkdir(parents=True, exist_ok=True)
         for name in ("index.html", "manifest.json", "catalog.json"):
-            shutil.copy2(dbt_target_path / name, Path(artifacts) / "dbt-docs" / name)
-    manifest = json.loads((dbt_target_path / "manifest.json").read_text())
+            shutil.copy2(site / name, Path(artifacts) / "dbt-docs" / name)
+    manifest = json.loads((site / "manifest.json").read_text())
     parents = manifest["parent_map"]
 
     def upstream(node: str) -> set[str]:
@@ -375,7 +385,7 @@ def test_docs_site_serves_and_renders_lineage_in_chromium(spark, lakehouse, run_
     )
     # the catalog lists every table and view the project builds, with its columns and their types, and
     # Delta tables with their row count and size
-    catalog = json.loads((dbt_target_path / "catalog.json").read_text())["nodes"]
+    catalog = json.loads((site / "catalog.json").read_text())["nodes"]
     built = [
         key
         for key, node in manifest["nodes"].items()
@@ -388,10 +398,10 @@ def test_docs_site_serves_and_renders_lineage_in_chromium(spark, lakehouse, run_
         assert columns and all(c["type"] for c in columns.values()), key
     kpis = catalog["model.ecommerce_lakehouse.agg_daily_kpis"]
     assert kpis["columns"]["event_date"]["type"] == "date"
-    assert kpis["stats"]["rows"]["value"] == spark.table("gold.agg_daily_kpis").count()
+    assert kpis["stats"]["rows"]["value"] == len(run.tables["agg_daily_kpis"]) > 0
     assert kpis["stats"]["bytes"]["value"] > 0
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(dbt_target_path))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     handler.log_message = lambda *args: None  # type: ignore[method-assign,assignment]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", _free_port()), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
