@@ -25,7 +25,7 @@ def _frame(n_days: int = 4, per_day: int = 400, seed: int = 0) -> pd.DataFrame:
 
 
 def feature_contract() -> list[dict]:
-    """The feature mart's columns as its yml declares them (name, data_type, meta)."""
+    """The feature mart's columns as its yml declares them (name, data_type, config with meta)."""
     import yaml
 
     path = Path(__file__).resolve().parents[1] / "models" / "marts" / "ml" / "_ml__models.yml"
@@ -35,7 +35,7 @@ def feature_contract() -> list[dict]:
 
 def test_the_model_s_features_are_the_contract_s_in_its_order() -> None:
     columns = feature_contract()
-    assert [c["name"] for c in columns if c.get("meta", {}).get("feature")] == FEATURES
+    assert [c["name"] for c in columns if c.get("config", {}).get("meta", {}).get("feature")] == FEATURES
     # the draw's share depends on the label window: a weight, never a feature
     assert "draw_share" in [c["name"] for c in columns] and "draw_share" not in FEATURES
     assert all(c.get("data_type") for c in columns)  # every column typed: the built table is checked against it
