@@ -6,9 +6,7 @@ own. ``spark`` is the session of the test session's own home.
 from __future__ import annotations
 
 import os
-import threading
 import time
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +79,9 @@ def own_data_process(lakehouse_home: Path, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture(scope="session")
 def own_data(own_data_process, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """What the own-data scenarios left: {"runs": {name: ScenarioRun}, "recovery": (ok, outcome)}. When
-    this session's tests read the shared lakehouse too, its build starts first, beside the scenarios."""
+    this session's tests read the shared lakehouse too, it is built while the scenarios run."""
     if _needed(request, "lakehouse"):
-        request.getfixturevalue("lakehouse_build")
+        request.getfixturevalue("lakehouse")
     result = own_data_process.result()
     ACCOUNT["own_data_dbt"] = result["dbt"]
     return result
@@ -93,53 +91,15 @@ def _needed(request: pytest.FixtureRequest, fixture: str) -> bool:
     return any(fixture in getattr(item, "fixturenames", ()) for item in request.session.items)
 
 
-# the shared lakehouse's build while it runs in its thread (lakehouse_build)
-BUILD: list[Future] = []
-
-
 @pytest.fixture(scope="session")
-def lakehouse_build(spark, run_dbt, lakehouse_home: Path, dbt_target_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    """The shared lakehouse's build (main_lakehouse), started in a thread of this process: the tests that
-    read only the own-data scenarios run meanwhile (a test that uses this process' Spark waits for it, see
-    _spark_after_the_build); when this session's tests read the own-data scenarios, their process starts
-    first."""
+def lakehouse(spark, run_dbt, lakehouse_home: Path, dbt_target_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """The shared lakehouse, built once (main_lakehouse); when this session's tests read the own-data
+    scenarios too, they run in their process meanwhile."""
     from main_lakehouse import build
 
     if _needed(request, "own_data"):
         request.getfixturevalue("own_data_process")
-    future: Future = Future()
-
-    def quiet(*args: str, expect_success: bool = True) -> bool:
-        # dbt's errors only: what it prints while other tests run would land between their reports
-        return run_dbt(*args, "--quiet", expect_success=expect_success)
-
-    def work() -> None:
-        try:
-            future.set_result(build(lakehouse_home, spark, quiet, dbt_target_path))
-        except BaseException as exc:  # the tests that need the lakehouse fail with it
-            future.set_exception(exc)
-
-    BUILD.append(future)
-    threading.Thread(target=work, name="shared-lakehouse-build", daemon=True).start()
-    return future
-
-
-@pytest.fixture(scope="session")
-def lakehouse(lakehouse_build):  # type: ignore[no-untyped-def]
-    """The shared lakehouse, built once (main_lakehouse)."""
-    return lakehouse_build.result()
-
-
-# the fixtures through which a test uses this process' Spark session
-IN_PROCESS_SPARK = {"spark", "run_dbt", "dbt_target_path", "lakehouse", "eda_run"}
-
-
-@pytest.fixture(autouse=True)
-def _spark_after_the_build(request: pytest.FixtureRequest) -> None:
-    """A test that uses this process' Spark session starts after the shared lakehouse's build, if one is
-    running: the build's dbt runs change the session's state (its home's tables, its scheduler pools)."""
-    if BUILD and IN_PROCESS_SPARK.intersection(request.fixturenames):
-        BUILD[0].result()
+    return build(lakehouse_home, spark, run_dbt, dbt_target_path)
 
 
 BUILT = {"lakehouse", "own_data", "run_dbt", "eda_run"}
@@ -153,21 +113,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test that reads a built lakehouse is a `dbt` test, whatever its module says (`make test-quick`
-    runs the others). Those run first, in file order, so that the builds start with the session: first the
-    tests that read only the own-data scenarios (they run while the shared lakehouse is still building),
-    then the other `dbt` tests, then the rest. With --reverse the order is turned round: a test that relies
+    runs the others). Those run first, in file order, so that the builds start with the session and the
+    Spark session they leave serves the rest. With --reverse the order is turned round: a test that relies
     on another having run first fails then."""
     for item in items:
         if BUILT.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.dbt)
-
-    def group(item: pytest.Item) -> int:
-        names = set(getattr(item, "fixturenames", ()))
-        if item.get_closest_marker("dbt") is None:
-            return 2
-        return 0 if "own_data" in names and not IN_PROCESS_SPARK & names else 1
-
-    items.sort(key=group)
+    items.sort(key=lambda item: item.get_closest_marker("dbt") is None)
     if config.getoption("--reverse"):
         items.reverse()
 
