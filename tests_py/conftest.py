@@ -1,11 +1,15 @@
-"""The test session's lakehouses: the shared one (main_lakehouse), built in this process with one Spark
-session, and the own-data scenarios (own_data), run at the same time in a child process with a JVM of its
-own. ``spark`` is the session of the test session's own home.
+"""The test session's lakehouses: the shared one (main_lakehouse), the own-data scenarios (own_data), one
+Spark JVM for all of them.
+
+Spark starts once per session. The own-data scenarios run first, each in a fresh home of its own, then the
+shared lakehouse is built; ``spark`` always means the session of the test session's own home (it is
+reopened after a scenario has used the JVM for its home).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -63,42 +67,41 @@ def run_dbt(spark, dbt_target_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def own_data_process(lakehouse_home: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """Every own-data scenario run as the README says, each in a fresh home, and the killed-run recovery on
-    the first scenario's files: started in a child process (own_data.start) beside the shared lakehouse."""
-    from own_data import scenarios, start
+def own_data(lakehouse_home: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Every own-data scenario run as the README says, each in a fresh home; and, in the background, the
+    killed-run recovery on the first scenario's files (a process of its own: it is killed)."""
+    import shutil
 
-    homes = [tmp_path_factory.mktemp("own-data") for _ in scenarios()]
-    started = start(tmp_path_factory.mktemp("own-data-run"), homes, tmp_path_factory.mktemp("killed-run"))
-    yield started
-    if started.process.poll() is None:  # a session stopped before it waited for them
-        started.process.kill()
-        started.process.wait()
+    from own_data import run_in_home, scenarios
+
+    from lakehouse.ops import reliability
+
+    first_scenario, *others = scenarios()
+    # the first scenario's clean build is what the killed run is compared with
+    first = run_in_home(first_scenario, tmp_path_factory.mktemp("own-data"), reliability.KILLED_RUN_SCHEMAS)
+    work = tmp_path_factory.mktemp("killed-run")
+    shutil.copytree(first.home / "landing", work / "landing")
+    recovery: dict[str, Any] = {}
+
+    def recover() -> None:
+        vars_ = ["--vars", first.scenario.vars] if first.scenario.vars else []
+        recovery["result"] = reliability.killed_run_recovers(
+            work / "landing", work, [*reliability.KILLED_RUN_ARGS, *vars_], first.fingerprints, reliability.KILL_AT
+        )
+
+    worker = threading.Thread(target=recover, daemon=True)
+    worker.start()
+    runs = {first.scenario.name: first}
+    for scenario in others:
+        runs[scenario.name] = run_in_home(scenario, tmp_path_factory.mktemp("own-data"))
+    yield {"runs": runs, "recovery": recovery, "worker": worker}
 
 
 @pytest.fixture(scope="session")
-def own_data(own_data_process, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    """What the own-data scenarios left: {"runs": {name: ScenarioRun}, "recovery": (ok, outcome)}. When
-    this session's tests read the shared lakehouse too, it is built while the scenarios run."""
-    if _needed(request, "lakehouse"):
-        request.getfixturevalue("lakehouse")
-    result = own_data_process.result()
-    ACCOUNT["own_data_dbt"] = result["dbt"]
-    return result
-
-
-def _needed(request: pytest.FixtureRequest, fixture: str) -> bool:
-    return any(fixture in getattr(item, "fixturenames", ()) for item in request.session.items)
-
-
-@pytest.fixture(scope="session")
-def lakehouse(spark, run_dbt, lakehouse_home: Path, dbt_target_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    """The shared lakehouse, built once (main_lakehouse); when this session's tests read the own-data
-    scenarios too, they run in their process meanwhile."""
+def lakehouse(own_data, spark, run_dbt, lakehouse_home: Path, dbt_target_path: Path):  # type: ignore[no-untyped-def]
+    """The shared lakehouse, built once (main_lakehouse); after the own-data scenarios, so the JVM is warm."""
     from main_lakehouse import build
 
-    if _needed(request, "own_data"):
-        request.getfixturevalue("own_data_process")
     return build(lakehouse_home, spark, run_dbt, dbt_target_path)
 
 
@@ -113,9 +116,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test that reads a built lakehouse is a `dbt` test, whatever its module says (`make test-quick`
-    runs the others). Those run first, in file order, so that the builds start with the session and the
-    Spark session they leave serves the rest. With --reverse the order is turned round: a test that relies
-    on another having run first fails then."""
+    runs the others). Those run first, in file order, so that the Spark session the builds leave serves
+    the rest (no session is started on the shared home before the own-data scenarios' homes). With
+    --reverse the order is turned round: a test that relies on another having run first fails then."""
     for item in items:
         if BUILT.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.dbt)
@@ -124,10 +127,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.reverse()
 
 
-# What the suite spent its time on, printed at its end: each in-process dbt invocation (command, seconds),
-# each Spark session started in this process, and the own-data process' dbt invocations. Other
-# subprocesses (the killed run, the SQL endpoint) count apart: their own JVM each.
-ACCOUNT: dict[str, list] = {"dbt": [], "spark_sessions": [], "own_data_dbt": []}
+# What the suite spent its time on, printed at its end: each in-process dbt invocation (command, seconds)
+# and each Spark session started in this process. Subprocesses (the killed run, the SQL endpoint) count
+# apart: their own JVM each.
+ACCOUNT: dict[str, list] = {"dbt": [], "spark_sessions": []}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -167,7 +170,3 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
     for command, seconds in calls:
         write(f"  {seconds:7.1f} s  dbt {command}")
     write(f"{len(ACCOUNT['spark_sessions'])} Spark sessions started in this process")
-    if child := ACCOUNT["own_data_dbt"]:
-        write(f"{len(child)} dbt invocations in the own-data scenarios' process, {sum(s for _, s in child):.0f} s:")
-        for command, seconds in child:
-            write(f"  {seconds:7.1f} s  dbt {command}")

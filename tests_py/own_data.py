@@ -3,11 +3,9 @@
 Each scenario writes files in the public layouts (``realshaped``) into ``<home>/landing/<source>/``, as
 the README says, then runs ``lakehouse demo`` (the command ``make demo`` runs) with the vars the README
 names for it, and keeps what the tests check: the exit code and output, the pages, and the tables a
-test reads, as pandas. The scenarios run one after another in a child process of the test session
-(``start``), each in its own home, so one JVM serves them all (a warm JVM builds about 40% faster than a
-new one) while the test process builds the shared lakehouse: the two share nothing, and a dbt build on two
-cores leaves one of them idle about a third of the time. Beside the second scenario, the killed-run
-recovery runs on the first one's files (processes of its own: it is killed).
+test reads, as pandas. The scenarios run in the test process one after another, each in its own home,
+so one JVM serves them all (a warm JVM builds about 40% faster than a new one); ``run_in_home`` puts the
+test session's own home back afterwards.
 """
 
 from __future__ import annotations
@@ -16,14 +14,9 @@ import contextlib
 import datetime as dt
 import io
 import os
-import pickle
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import realshaped as rs
@@ -177,93 +170,3 @@ def run_in_home(scenario: Scenario, home: Path, fingerprint: tuple[str, ...] = (
         if fingerprint:
             run.fingerprints = fingerprints(spark, fingerprint)
     return run
-
-
-def run_scenarios(homes: list[Path], killed_work: Path) -> dict[str, Any]:
-    """Every scenario in its own home (``homes``, one each, in order), in this process; the killed run
-    on a copy of the first scenario's files under ``killed_work``, compared with the first's clean build."""
-    import shutil
-
-    from lakehouse.ops import reliability
-
-    first_scenario, *others = scenarios()
-    first = run_in_home(first_scenario, homes[0], reliability.KILLED_RUN_SCHEMAS)
-    shutil.copytree(first.home / "landing", killed_work / "landing")
-    recovery: dict[str, Any] = {}
-
-    def recover() -> None:
-        vars_ = ["--vars", first.scenario.vars] if first.scenario.vars else []
-        recovery["result"] = reliability.killed_run_recovers(
-            killed_work / "landing",
-            killed_work,
-            [*reliability.KILLED_RUN_ARGS, *vars_],
-            first.fingerprints,
-            reliability.KILL_AT,
-        )
-
-    worker = threading.Thread(target=recover, daemon=True)
-    worker.start()
-    runs = {first.scenario.name: first}
-    for scenario, home in zip(others, homes[1:], strict=True):
-        runs[scenario.name] = run_in_home(scenario, home)
-    worker.join()
-    return {"runs": runs, "recovery": recovery["result"]}
-
-
-class Started:
-    """The own-data scenarios running in a child process; ``result()`` waits for them."""
-
-    def __init__(self, process: subprocess.Popen, out: Path, log: Path) -> None:
-        self.process, self.out, self.log = process, out, log
-        self._result: dict[str, Any] | None = None
-
-    def result(self) -> dict[str, Any]:
-        if self._result is None:
-            code = self.process.wait()
-            if code != 0 or not self.out.exists():
-                tail = self.log.read_text(errors="replace")[-4000:]
-                raise RuntimeError(f"the own-data scenarios' process ended with exit {code}:\n{tail}")
-            self._result = pickle.loads(self.out.read_bytes())
-        return self._result
-
-
-def start(work: Path, homes: list[Path], killed_work: Path) -> Started:
-    """``run_scenarios`` in a child process (its own JVM); what it returns is pickled into ``work``."""
-    out, log = work / "scenarios.pickle", work / "scenarios.log"
-    code = "import sys, own_data; sys.exit(own_data.main(sys.argv[1:]))"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), *filter(None, [env.get("PYTHONPATH")])])
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-c", code, str(out), str(killed_work), *map(str, homes)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    return Started(process, out, log)
-
-
-def main(argv: list[str]) -> int:
-    """The child process of ``start``: argv is the result file, the killed run's folder, then the homes.
-    Each dbt invocation's command and seconds go with the result (the suite prints them)."""
-    from dbt.cli.main import dbtRunner
-
-    calls: list[tuple[str, float]] = []
-    invoke = dbtRunner.invoke
-
-    def counted_invoke(self, args, **kwargs):  # type: ignore[no-untyped-def]
-        began = time.perf_counter()
-        try:
-            return invoke(self, args, **kwargs)
-        finally:
-            command = " ".join(a for a in list(args)[:3] if not str(a).startswith("/"))
-            calls.append((command, time.perf_counter() - began))
-
-    dbtRunner.invoke = counted_invoke  # type: ignore[method-assign]
-    out, killed_work, *homes = map(Path, argv)
-    result = run_scenarios(homes, killed_work)
-    result["dbt"] = calls
-    partial = out.with_suffix(".tmp")
-    partial.write_bytes(pickle.dumps(result))
-    partial.replace(out)
-    return 0

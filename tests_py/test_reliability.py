@@ -87,7 +87,8 @@ def test_a_run_killed_mid_model_recovers_on_rerun(own_data) -> None:  # type: ig
     """SIGKILL while dbt writes silver.int_events_ranked (a selection of the file register, Bronze's event
     tables and the Silver models up to it); the rerun leaves every table it builds equal to the clean build
     of the same files."""
-    ok, outcome = own_data["recovery"]
+    own_data["worker"].join(timeout=900)
+    ok, outcome = own_data["recovery"]["result"]
     assert ok, outcome
     assert outcome.startswith(f"SIGKILL during {reliability.KILL_AT}")
 
