@@ -366,4 +366,13 @@ def stop_spark() -> None:
         # old home's metastore from this thread. Close it with the session.
         with contextlib.suppress(Exception):
             session._jvm.org.apache.hadoop.hive.ql.metadata.Hive.closeCurrent()  # type: ignore[union-attr]
+        metastore_url = session.sparkContext.getConf().get("spark.hadoop.javax.jdo.option.ConnectionURL", "")
+        jvm = session._jvm
         session.stop()
+        # The embedded Derby database stays booted in this JVM after the session stops, and holds its home's
+        # metastore against every other process (`lakehouse sql-server` on that home could not start): it is
+        # shut down too. Derby reports a shutdown by raising its SQLState 08006.
+        if metastore_url.startswith("jdbc:derby:") and jvm is not None:
+            database = ";".join(p for p in metastore_url.split(";") if not p.startswith("create="))
+            with contextlib.suppress(Exception):
+                jvm.java.sql.DriverManager.getConnection(f"{database};shutdown=true")
