@@ -91,7 +91,7 @@ parse-databricks: install
 	DBT_TARGET=databricks $(BIN)/lakehouse dbt parse --no-partial-parse --target databricks --target-path target/parse-databricks
 
 # the Databricks side, offline: bundle structure (files, task graph, selectors), the Python models' jobs as
-# dbt-databricks compiles them (from `make parse`'s databricks manifest), and a credential scan
+# dbt-databricks compiles them (from `make parse`'s databricks manifest); the credential scan is in lint
 offline-checks: install
 	$(BIN)/lakehouse check-bundle --manifest target/parse-databricks/manifest.json
 
