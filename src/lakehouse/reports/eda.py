@@ -187,6 +187,15 @@ def check_assumptions(results: dict[str, pd.DataFrame], event_types: set[str]) -
     return checks
 
 
+def _legend_or_note(ax, note: str) -> None:
+    """The legend of what the chart drew, or, when it drew nothing (no known price in any source), the
+    note in its middle instead of an empty frame."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False)
+    else:
+        ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", color="#777777")
+
+
 def _bar(frame: pd.DataFrame, x: str, y: str, title: str, hue: str | None = None) -> str:
     fig, ax = h.figure()
     if hue is None:
@@ -198,7 +207,7 @@ def _bar(frame: pd.DataFrame, x: str, y: str, title: str, hue: str | None = None
         for i, column in enumerate(wide.columns):
             ax.bar(positions + i * width, wide[column], width, label=str(column), color=h.PALETTE[i % 7])
         ax.set_xticks(positions + width * (len(wide.columns) - 1) / 2, [str(v) for v in wide.index])
-        ax.legend(frameon=False)
+        _legend_or_note(ax, "no rows")
     ax.set_title(title)
     plt_labels = ax.get_xticklabels()
     ax.set_xticks(ax.get_xticks(), [t.get_text() for t in plt_labels], rotation=30, ha="right")
@@ -229,7 +238,7 @@ def _price_histogram(prices: pd.DataFrame) -> str:
     ax.set_xscale("log")
     ax.set_xlabel("price (log scale)")
     ax.set_ylabel("events")
-    ax.legend(frameon=False)
+    _legend_or_note(ax, "no known prices")
     ax.set_title("Price distribution")
     return h.svg(fig)
 
