@@ -80,8 +80,8 @@ def _beeline(port: int, user: str, password: str, statement: str) -> subprocess.
 
 def test_sql_server_serves_jdbc_and_16_concurrent_sessions_and_stops_on_sigterm(own_data, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """`lakehouse sql-server` as a user runs it (its own process), with a password, on the lakehouse the
-    app-only own-data scenario built (its demo's session stopped, and the home's embedded metastore was
-    shut down with it; this session's JVM holds the shared lakehouse's). JDBC (beeline) and HiveServer2
+    app-only own-data scenario built: that home is free for another process, since `stop_spark` closes its
+    embedded metastore (this process' JVM keeps the shared lakehouse's). JDBC (beeline) and HiveServer2
     sessions (PyHive): the right password reads gold; a wrong one or another user is refused; files,
     writes and reflection are refused, each in a session of its own, twice over. Then the short version of
     `lakehouse sql-load` on the same server: 16 concurrent HiveServer2 sessions of analyst-shaped queries

@@ -132,11 +132,11 @@ def _cmd_fingerprints(args: argparse.Namespace) -> int:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from lakehouse.engine.dbt_runner import project_dir
+    from lakehouse.engine.dbt_runner import target_dir
     from lakehouse.engine.runtime import get_spark
     from lakehouse.reports import summary
 
-    print(summary.render(get_spark(), lakehouse_paths(), str(project_dir() / "target")))
+    print(summary.render(get_spark(), lakehouse_paths(), str(target_dir())))
     return 0
 
 
@@ -160,13 +160,13 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _eda(out: str | None, compiled: dict[str, str] | None = None) -> tuple[Path, list]:
-    from lakehouse.engine.dbt_runner import project_dir
+    from lakehouse.engine.dbt_runner import project_dir, target_dir
     from lakehouse.engine.runtime import get_spark
     from lakehouse.reports import eda
 
     root = project_dir()
     path = Path(out) if out else lakehouse_paths().reports / "eda.html"
-    checks = eda.build(get_spark(), path, root / "target" / "eda", root / "seeds" / "event_types.csv", compiled)
+    checks = eda.build(get_spark(), path, target_dir() / "eda", root / "seeds" / "event_types.csv", compiled)
     return path, checks
 
 
@@ -238,7 +238,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     """Generate data if the landing zone is empty, build everything, generate docs, print the summary."""
     import yaml
 
-    from lakehouse.engine.dbt_runner import project_dir, run_dbt, scheduled_build
+    from lakehouse.engine.dbt_runner import run_dbt, scheduled_build, target_dir
     from lakehouse.reports import eda
 
     try:
@@ -270,7 +270,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     dashboard_path = _dashboard(None)
     print(f"KPI dashboard: {dashboard_path}")
     # `docs generate` compiled every node, the EDA's analyses among them: no second dbt compile
-    eda_path, checks = _eda(None, eda.compiled_analyses(project_dir() / os.environ.get("DBT_TARGET_PATH", "target")))
+    eda_path, checks = _eda(None, eda.compiled_analyses(target_dir()))
     timings["dashboard + EDA"] = time.perf_counter() - started
     _cmd_summary(args)
     if _report_checks(eda_path, checks):

@@ -48,6 +48,12 @@ def project_dir(start: Path | None = None) -> Path:
     raise ProjectNotFoundError("no dbt_project.yml here or above: run from the ecommerce-lakehouse checkout")
 
 
+def target_dir() -> Path:
+    """Where dbt writes its artifacts (the docs site, compiled SQL): DBT_TARGET_PATH, as dbt reads it
+    (relative to the project), else the project's target/."""
+    return project_dir() / os.environ.get("DBT_TARGET_PATH", "target")
+
+
 def run_dbt(args: list[str], callbacks: list[Callable[[Any], None]] | None = None) -> bool:
     """Invoke dbt with ``args`` (project and profiles from the checkout). Returns True on success.
 
