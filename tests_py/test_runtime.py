@@ -67,6 +67,18 @@ def test_everything_lives_under_one_overridable_home(tmp_path: Path, monkeypatch
     assert "-XX:+ExitOnOutOfMemoryError" in conf["spark.driver.extraJavaOptions"]  # fail, never hang
 
 
+def test_the_users_jvm_options_come_after_the_projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path / "lh"))
+    monkeypatch.delenv("LAKEHOUSE_JAVA_OPTIONS", raising=False)
+    plain = spark_conf(lakehouse_paths())["spark.driver.extraJavaOptions"]
+    recording = "-XX:StartFlightRecording=filename=/tmp/build.jfr -XX:-UseParallelGC"
+    monkeypatch.setenv("LAKEHOUSE_JAVA_OPTIONS", f"  {recording} ")
+    # the project's options kept, the user's appended last: the JVM takes the last of a flag given twice
+    assert spark_conf(lakehouse_paths())["spark.driver.extraJavaOptions"] == f"{plain} {recording}"
+    monkeypatch.setenv("LAKEHOUSE_JAVA_OPTIONS", " ")
+    assert spark_conf(lakehouse_paths())["spark.driver.extraJavaOptions"] == plain
+
+
 def test_session_is_delta_enabled_and_reused(spark) -> None:  # type: ignore[no-untyped-def]
     from lakehouse.engine.runtime import get_spark
 

@@ -182,6 +182,11 @@ def spark_conf(paths: LakehousePaths | None = None, driver_jars: list[Path] | No
     if client_jit_only(paths):
         # the code cache is raised because the client compiler fills the default 48 MB and then stops
         java_opts += " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m"
+    # the user's own driver JVM options (a flight recording, GC logs, a heap dump path) come last, so that
+    # an option given twice takes the user's value
+    extra_opts = env("LAKEHOUSE_JAVA_OPTIONS", "").strip()
+    if extra_opts:
+        java_opts += " " + extra_opts
     master = env("LAKEHOUSE_SPARK_MASTER", "local[*]")
     # a local engine serves nobody else: its driver RPC and block manager listen on loopback only (Spark
     # would take the machine's network address); a cluster master, or LAKEHOUSE_SPARK_DRIVER_HOST, opts out
