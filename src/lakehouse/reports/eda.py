@@ -188,8 +188,8 @@ def check_assumptions(results: dict[str, pd.DataFrame], event_types: set[str]) -
 
 
 def _legend_or_note(ax, note: str) -> None:
-    """The legend of what the chart drew, or, when it drew nothing (no known price in any source), the
-    note in its middle instead of an empty frame."""
+    """The legend of what the chart drew, or, when it drew nothing (no rows, or no known price in any
+    source), the note in its middle instead of an empty frame."""
     if ax.get_legend_handles_labels()[0]:
         ax.legend(frameon=False)
     else:
