@@ -76,8 +76,11 @@ lint: install
 
 # the 15 slowest tests are printed on every run, so that a slow one stays visible
 PYTEST_ARGS ?= --durations=15
+# two worker processes: the own-data scenarios' builds and the shared lakehouse's run side by side (see
+# tests_py/conftest.py); PYTEST_WORKERS=0 runs everything in this process, one build after the other
+PYTEST_WORKERS ?= 2
 pytest: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # dbt parse on both targets, without partial parsing (its saved state went stale after macro edits); the
 # databricks one is offline (placeholders when DATABRICKS_* are unset). `make test` parses the databricks

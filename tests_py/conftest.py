@@ -1,13 +1,19 @@
-"""The test session's lakehouses: the shared one (main_lakehouse), the own-data scenarios (own_data), one
-Spark JVM for all of them.
+"""The test session's lakehouses: the shared one (main_lakehouse) and the own-data scenarios (own_data).
 
-Spark starts once per session. The own-data scenarios run first, each in a fresh home of its own, then the
-shared lakehouse is built; ``spark`` always means the session of the test session's own home (it is
-reopened after a scenario has used the JVM for its home).
+`make test` runs pytest in two worker processes (pytest-xdist, ``--dist loadgroup``): the tests of the
+own-data scenarios are one group and those of the shared lakehouse another, so the two sets of builds run
+side by side, each group in one worker and its one Spark JVM; the tests that need neither fill in where a
+worker is free. A build keeps about one and a half of two cores busy (its critical path is one model at a
+time), so two of them together finish sooner than one after the other. Without workers (plain ``pytest``)
+the same fixtures run one after the other in one process.
+
+Spark starts once per worker; ``spark`` always means the session of the worker's own home (it is reopened
+after a scenario has used the JVM for its home).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -98,14 +104,17 @@ def own_data(lakehouse_home: Path, tmp_path_factory: pytest.TempPathFactory):  #
 
 
 @pytest.fixture(scope="session")
-def lakehouse(own_data, spark, run_dbt, lakehouse_home: Path, dbt_target_path: Path):  # type: ignore[no-untyped-def]
-    """The shared lakehouse, built once (main_lakehouse); after the own-data scenarios, so the JVM is warm."""
+def lakehouse(spark, run_dbt, lakehouse_home: Path, dbt_target_path: Path):  # type: ignore[no-untyped-def]
+    """The shared lakehouse, built once (main_lakehouse)."""
     from main_lakehouse import build
 
     return build(lakehouse_home, spark, run_dbt, dbt_target_path)
 
 
 BUILT = {"lakehouse", "own_data", "run_dbt", "eda_run"}
+# the xdist group of a test by the lakehouse it reads: each group runs whole in one worker, so each set of
+# builds is made once; a test reading both would join the own-data group's worker to the shared builds
+GROUPS = (("own-data", {"own_data"}), ("shared-lakehouse", BUILT - {"own_data"}))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -114,23 +123,61 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _group(item: pytest.Item) -> str | None:
+    used = set(getattr(item, "fixturenames", ()))
+    return next((name for name, fixtures in GROUPS if fixtures & used), None)
+
+
+# first: an xdist worker reads the groups in its own hook, which would otherwise run before this one
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test that reads a built lakehouse is a `dbt` test, whatever its module says (`make test-quick`
-    runs the others). Those run first, in file order, so that the Spark session the builds leave serves
-    the rest (no session is started on the shared home before the own-data scenarios' homes). With
-    --reverse the order is turned round: a test that relies on another having run first fails then."""
+    runs the others), and is in its lakehouse's xdist group. The own-data group comes first, then the
+    shared lakehouse's, then the rest, each in file order: with two workers the two groups start at once,
+    one in each. With --reverse the order is turned round: a test that relies on another having run first
+    fails then."""
+    order = {name: i for i, (name, _) in enumerate(GROUPS)}
     for item in items:
         if BUILT.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.dbt)
-    items.sort(key=lambda item: item.get_closest_marker("dbt") is None)
+        group = _group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: order.get(_group(item) or "", len(order)))
     if config.getoption("--reverse"):
         items.reverse()
 
 
+GROUPS_IGNORED = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """In an xdist worker with --dist loadgroup, after xdist has marked each grouped test's node id with its
+    group: note it if it has not (pytest-xdist 3.8 under pytest 9.2 leaves the ids unmarked,
+    pytest-dev/pytest-xdist#1386), so that the grouped tests fail at once instead of every worker building
+    every lakehouse."""
+    if not session.config.getoption("loadgroup", False):
+        return
+    unmarked = [item.nodeid for item in session.items if _group(item) and not item.nodeid.endswith(f"@{_group(item)}")]
+    if unmarked:
+        session.config.stash[GROUPS_IGNORED] = (
+            f"pytest-xdist ignores the xdist groups here ({len(unmarked)} grouped tests would run in any "
+            "worker, each building its lakehouse again): install the pinned pytest (make install) or run in "
+            "one process (PYTEST_WORKERS=0)"
+        )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _group(item) and GROUPS_IGNORED in item.config.stash:
+        pytest.fail(item.config.stash[GROUPS_IGNORED], pytrace=False)
+
+
 # What the suite spent its time on, printed at its end: each in-process dbt invocation (command, seconds)
-# and each Spark session started in this process. Subprocesses (the killed run, the SQL endpoint) count
-# apart: their own JVM each.
+# and each Spark session started, per process (a worker's are sent to the controller when it ends).
+# Subprocesses (the killed run, the SQL endpoint) count apart: their own JVM each.
 ACCOUNT: dict[str, list] = {"dbt": [], "spark_sessions": []}
+WORKERS: dict[str, dict[str, list]] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -160,13 +207,28 @@ def pytest_configure(config: pytest.Config) -> None:
     SparkSession.Builder.getOrCreate = counted_get_or_create  # type: ignore[method-assign]
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:  # an xdist worker
+        output["account"] = json.dumps(ACCOUNT)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # type: ignore[no-untyped-def]
+    account = getattr(node, "workeroutput", {}).get("account")
+    if account:
+        WORKERS[node.gateway.id] = json.loads(account)
+
+
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
-    calls = ACCOUNT["dbt"]
-    if not calls:
+    accounts = WORKERS or {"this process": ACCOUNT}
+    if not any(a["dbt"] for a in accounts.values()):
         return
     write = terminalreporter.write_line
     terminalreporter.section("where the suite's dbt time went")
-    write(f"{len(calls)} dbt invocations in this process, {sum(s for _, s in calls):.0f} s in all:")
-    for command, seconds in calls:
-        write(f"  {seconds:7.1f} s  dbt {command}")
-    write(f"{len(ACCOUNT['spark_sessions'])} Spark sessions started in this process")
+    for process, account in sorted(accounts.items()):
+        calls = account["dbt"]
+        write(f"{process}: {len(calls)} dbt invocations, {sum(s for _, s in calls):.0f} s in all:")
+        for command, seconds in calls:
+            write(f"  {seconds:7.1f} s  dbt {command}")
+        write(f"{process}: {len(account['spark_sessions'])} Spark sessions started")

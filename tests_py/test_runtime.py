@@ -79,6 +79,30 @@ def test_the_users_jvm_options_come_after_the_projects(tmp_path: Path, monkeypat
     assert spark_conf(lakehouse_paths())["spark.driver.extraJavaOptions"] == plain
 
 
+def test_the_machine_lock_keeps_other_processes_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes starting their first session at once (two test workers) resolve Delta's jars one at a
+    time: while one holds the lock, another process cannot take it, and can once it is given up."""
+    import subprocess
+    import sys
+
+    from lakehouse.engine.runtime import _machine_lock
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    probe = (
+        "import fcntl, sys; f = open(sys.argv[1], 'w')\n"
+        "try:\n    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); print('taken')\n"
+        "except BlockingIOError:\n    print('held')"
+    )
+    lock_file = str(tmp_path / "ecommerce-lakehouse" / "delta-jars.lock")
+
+    def other_process() -> str:
+        return subprocess.run([sys.executable, "-c", probe, lock_file], capture_output=True, text=True).stdout.strip()
+
+    with _machine_lock("delta-jars"):
+        assert other_process() == "held"
+    assert other_process() == "taken"
+
+
 def test_session_is_delta_enabled_and_reused(spark) -> None:  # type: ignore[no-untyped-def]
     from lakehouse.engine.runtime import get_spark
 

@@ -117,8 +117,29 @@ def ensure_delta_jars() -> list[Path]:
         f"SparkSession.builder.master('local[1]').config('spark.jars.packages', '{DELTA_PACKAGE}')"
         ".config('spark.ui.enabled', 'false').getOrCreate().stop()"
     )
-    subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, timeout=900)
+    # one resolution at a time on the machine: Ivy's cache takes no lock of its own, and two processes
+    # starting their first session together (two test workers, two homes) would download into it at once
+    with _machine_lock("delta-jars"):
+        jars = delta_jars()
+        if jars:
+            return jars
+        subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, timeout=900)
     return delta_jars()
+
+
+@contextlib.contextmanager
+def _machine_lock(name: str):
+    """An exclusive lock shared by every process of this user on the machine (a file in the user's cache)."""
+    import fcntl
+
+    folder = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ecommerce-lakehouse"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # below this many bytes of landing files, queries run interpreted: compiling each query's generated Java
@@ -280,7 +301,8 @@ def lakehouse_jar(cache: Path | None = None) -> Path | None:
         if done.returncode != 0:
             return None
         folder.mkdir(parents=True, exist_ok=True)
-        partial = jar.with_suffix(".tmp")
+        # a name of its own per process: two processes may build the same jar at once; the rename is atomic
+        partial = jar.with_name(f"{jar.stem}.{os.getpid()}.tmp")
         with zipfile.ZipFile(partial, "w") as archive:
             for path in sorted(Path(build).rglob("*.class")):
                 archive.write(path, path.relative_to(build).as_posix())
