@@ -138,10 +138,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     fails then."""
     order = {name: i for i, (name, _) in enumerate(GROUPS)}
     for item in items:
-        if BUILT.intersection(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.dbt)
-        group = _group(item)
+        group = _group(item)  # the groups cover BUILT: a test with a group reads a built lakehouse
         if group is not None:
+            item.add_marker(pytest.mark.dbt)
             item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=lambda item: order.get(_group(item) or "", len(order)))
     if config.getoption("--reverse"):
@@ -159,7 +158,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     every lakehouse."""
     if not session.config.getoption("loadgroup", False):
         return
-    unmarked = [item.nodeid for item in session.items if _group(item) and not item.nodeid.endswith(f"@{_group(item)}")]
+    groups = {item.nodeid: _group(item) for item in session.items}
+    unmarked = [nodeid for nodeid, group in groups.items() if group and not nodeid.endswith(f"@{group}")]
     if unmarked:
         session.config.stash[GROUPS_IGNORED] = (
             f"pytest-xdist ignores the xdist groups here ({len(unmarked)} grouped tests would run in any "

@@ -85,7 +85,7 @@ def test_the_machine_lock_keeps_other_processes_out(tmp_path: Path, monkeypatch:
     import subprocess
     import sys
 
-    from lakehouse.engine.runtime import _machine_lock
+    from lakehouse.engine.runtime import _machine_lock, user_cache
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     probe = (
@@ -93,7 +93,7 @@ def test_the_machine_lock_keeps_other_processes_out(tmp_path: Path, monkeypatch:
         "try:\n    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); print('taken')\n"
         "except BlockingIOError:\n    print('held')"
     )
-    lock_file = str(tmp_path / "ecommerce-lakehouse" / "delta-jars.lock")
+    lock_file = str(user_cache() / "delta-jars.lock")
 
     def other_process() -> str:
         return subprocess.run([sys.executable, "-c", probe, lock_file], capture_output=True, text=True).stdout.strip()

@@ -127,12 +127,17 @@ def ensure_delta_jars() -> list[Path]:
     return delta_jars()
 
 
+def user_cache() -> Path:
+    """This user's cache folder for the project (the compiled helper jar, machine-wide locks)."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ecommerce-lakehouse"
+
+
 @contextlib.contextmanager
 def _machine_lock(name: str):
-    """An exclusive lock shared by every process of this user on the machine (a file in the user's cache)."""
+    """An exclusive lock shared by every process of this user on the machine (a file in user_cache())."""
     import fcntl
 
-    folder = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ecommerce-lakehouse"
+    folder = user_cache()
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / f"{name}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -282,7 +287,7 @@ def lakehouse_jar(cache: Path | None = None) -> Path | None:
     digest = hashlib.sha256(pyspark.__version__.encode())
     for source in sources:
         digest.update(source.read_bytes())
-    folder = cache or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ecommerce-lakehouse"
+    folder = cache or user_cache()
     jar = folder / f"lakehouse-java-{digest.hexdigest()[:16]}.jar"
     if jar.exists():
         return jar
