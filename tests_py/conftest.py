@@ -84,9 +84,8 @@ def _yield_cores(niceness: int) -> None:
     """Lower the CPU priority of this process and its child processes (Spark's JVM) by ``niceness``. On Linux
     a priority belongs to each thread, and a thread or process inherits its creator's: so every thread of
     the process tree is lowered, and what starts later is too."""
-    tasks = Path("/proc/self/task")
-    if not tasks.is_dir():  # not Linux: the process's priority is the priority of its threads
-        os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, 0) + niceness)
+    if not Path("/proc/self/task").is_dir():  # not Linux: a process has one priority, its threads share it
+        os.setpriority(os.PRIO_PROCESS, 0, min(19, os.getpriority(os.PRIO_PROCESS, 0) + niceness))
         return
     parents = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):

@@ -224,3 +224,33 @@ def test_small_landing_zones_compile_less(monkeypatch: pytest.MonkeyPatch, tmp_p
     (landing / "large.csv").write_bytes(b"x" * CODEGEN_MIN_LANDING_BYTES)
     monkeypatch.setenv("LAKEHOUSE_JVM_JIT", "auto")
     assert settings() == (False, "true")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="per-thread priorities are Linux's")
+def test_yielding_the_cores_lowers_every_thread_and_child_process_and_what_starts_later() -> None:
+    """The own-data worker's priority (conftest._yield_cores), in a process of its own: this one's stays."""
+    import json
+    import subprocess
+    import sys
+
+    code = """
+import json, os, subprocess, threading
+from conftest import _yield_cores
+child = subprocess.Popen(["sleep", "30"])
+ready, done = threading.Event(), threading.Event()
+thread = threading.Thread(target=lambda: (ready.set(), done.wait()))
+thread.start(); ready.wait()
+base = os.getpriority(os.PRIO_PROCESS, 0)
+_yield_cores(3)
+later = subprocess.Popen(["sleep", "30"])
+tids = [int(t) for t in os.listdir("/proc/self/task")]
+print(json.dumps([base, [os.getpriority(os.PRIO_PROCESS, t) for t in tids],
+                  os.getpriority(os.PRIO_PROCESS, child.pid), os.getpriority(os.PRIO_PROCESS, later.pid)]))
+done.set(); child.kill(); later.kill()
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=Path(__file__).parent, capture_output=True, text=True, check=True
+    ).stdout
+    base, threads, child, later = json.loads(out)
+    assert len(threads) >= 2 and set(threads) == {min(19, base + 3)}
+    assert child == later == min(19, base + 3)
