@@ -5,8 +5,8 @@ own-data scenarios are one group and those of the shared lakehouse another, so t
 side by side, each group in one worker and its one Spark JVM; the tests that need neither fill in where a
 worker is free. A build keeps about one and a half of two cores busy (its critical path is one model at a
 time), so two of them together finish sooner than one after the other; the own-data worker yields the cores
-to the shared one (OWN_DATA_NICENESS). Without workers (plain ``pytest``)
-the same fixtures run one after the other in one process.
+to the shared one (OWN_DATA_NICENESS). Without workers (plain ``pytest``) the same fixtures run one after
+the other in one process.
 
 Spark starts once per worker; ``spark`` always means the session of the worker's own home (it is reopened
 after a scenario has used the JVM for its home).
