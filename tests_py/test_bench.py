@@ -93,7 +93,8 @@ def test_the_report_is_written_whole_from_the_kept_results(tmp_path: Path) -> No
     from lakehouse.bench import report
 
     kept = tmp_path / "results"
-    report.save(kept, [_result(1_000_000, 300.0), _result(10_000_000, 1800.0)])
+    ten = {**_result(10_000_000, 1800.0), "daily_slowest": [["fct_sessions", 120.4], ["dim_users", 60.0]]}
+    report.save(kept, [_result(1_000_000, 300.0), ten])
     assert (
         "| - | not run |"
         in _targets(report.render(report.load(kept)))["a month: 42.4M events over 31 days, full build"]
@@ -117,6 +118,28 @@ def test_the_report_is_written_whole_from_the_kept_results(tmp_path: Path) -> No
     # the month: its full build in minutes (2,700 s) and its run's sampled peak
     assert "45.0 min, run 9.4 GB at most" in targets["a month: 42.4M events over 31 days, full build"]
     assert "Test CPU 9000 (2, 24 GiB)" in text and "Other CPU (2, 24 GiB)" in text
+    # the slowest nodes of a build, where the result has them
+    assert text.count("daily build's slowest nodes fct_sessions 120s, dim_users 60s") == 1
+    assert "full build's slowest nodes" not in text
+
+
+def test_the_slowest_nodes_come_longest_first_by_name(tmp_path: Path) -> None:
+    import json
+
+    from lakehouse.bench.pipeline import slowest_nodes
+
+    results = [
+        {"unique_id": "model.p.fct_events", "execution_time": 12.34},
+        {"unique_id": "test.p.not_null_fct_events_event_id.abc", "execution_time": 0.5},
+        {"unique_id": "model.p.dim_users", "execution_time": 40.0},
+        {"unique_id": "operation.p.p-on-run-end-0", "execution_time": None},
+    ]
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": results}))
+    assert slowest_nodes(tmp_path / "run_results.json", count=3) == [
+        ["dim_users", 40.0],
+        ["fct_events", 12.3],
+        ["not_null_fct_events_event_id", 0.5],
+    ]
 
 
 def test_benchmarks_md_is_the_report_of_the_kept_results() -> None:

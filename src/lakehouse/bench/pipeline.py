@@ -75,6 +75,14 @@ def layer_seconds(run_results: Path, manifest: Path) -> dict[str, float]:
     return out
 
 
+def slowest_nodes(run_results: Path, count: int = 8) -> list[list]:
+    """The ``count`` nodes of one dbt invocation that ran longest, as [name, seconds], longest first: where
+    the next saving is."""
+    results = json.loads(run_results.read_text())["results"]
+    timed = sorted(results, key=lambda r: -float(r.get("execution_time") or 0.0))[:count]
+    return [[_short(r["unique_id"]), round(float(r.get("execution_time") or 0.0), 1)] for r in timed]
+
+
 def _du_mib(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20 if path.exists() else 0.0
 
@@ -196,6 +204,7 @@ def run_one(events: int, days: int, work: Path, seed: int = 42) -> dict:
         out[f"{phase}_memory"] = watch.summary()
         out[f"{phase}_build_ok"] = ok
         out[f"{phase}_layers"] = layer_seconds(target / "run_results.json", target / "manifest.json")
+        out[f"{phase}_slowest"] = slowest_nodes(target / "run_results.json")
         if phase == "full":
             out["events_in_fct"] = spark.table("gold.fct_events").count()
             out["labelled_pairs"] = (

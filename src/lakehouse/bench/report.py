@@ -133,6 +133,10 @@ def _detail(r: dict) -> str:
     if "labelled_pairs" in r:
         parts.append(f"labelled pairs {r['labelled_pairs']:,}")
     parts.append("daily layers " + ", ".join(f"{k} {r['daily_layers'][k]:.0f}s" for k in LAYERS))
+    # optional: a kept result file need not list its slowest nodes
+    for phase in ("full", "daily"):
+        if r.get(f"{phase}_slowest"):
+            parts.append(f"{phase} build's slowest nodes " + ", ".join(f"{n} {s:.0f}s" for n, s in r[f"{phase}_slowest"]))
     parts.append("tables per schema MiB " + ", ".join(f"{k} {v:,.0f}" for k, v in r["sizes_mib"].items()))
     parts.append(
         f"pandas read {r['pandas_read_seconds']:.0f}s of {r['pandas_seconds']:.0f}s, "
@@ -161,7 +165,7 @@ def render(results: list[dict]) -> str:
     )
     if details:
         text += (
-            f"\nPer run, the daily build's layers, the tables on disk, pandas and where memory peaked:\n\n{details}\n"
+            f"\nPer run, the daily build's layers, each build's slowest nodes, the tables on disk, pandas and where memory peaked:\n\n{details}\n"
         )
     return text
 
