@@ -136,7 +136,8 @@ def _detail(r: dict) -> str:
     # optional: a kept result file need not list its slowest nodes
     for phase in ("full", "daily"):
         if r.get(f"{phase}_slowest"):
-            parts.append(f"{phase} build's slowest nodes " + ", ".join(f"{n} {s:.0f}s" for n, s in r[f"{phase}_slowest"]))
+            slowest = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in r[f"{phase}_slowest"])
+            parts.append(f"{phase} build's slowest nodes {slowest}")
     parts.append("tables per schema MiB " + ", ".join(f"{k} {v:,.0f}" for k, v in r["sizes_mib"].items()))
     parts.append(
         f"pandas read {r['pandas_read_seconds']:.0f}s of {r['pandas_seconds']:.0f}s, "
@@ -165,7 +166,8 @@ def render(results: list[dict]) -> str:
     )
     if details:
         text += (
-            f"\nPer run, the daily build's layers, each build's slowest nodes, the tables on disk, pandas and where memory peaked:\n\n{details}\n"
+            "\nPer run, the daily build's layers, each build's slowest nodes, the tables on disk, pandas and where"
+            f" memory peaked:\n\n{details}\n"
         )
     return text
 
