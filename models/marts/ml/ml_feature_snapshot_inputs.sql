@@ -1,4 +1,3 @@
-{{ config(materialized='view') }}
 {%- set lookback = var('feature_lookback_days') | int -%}
 {%- set horizon = var('label_horizon_days') | int -%}
 
@@ -6,7 +5,9 @@
     source's own range, whether its label window has closed, and the combined fingerprint of the days in
     its lookback window, of the days in its label window once that has closed (the draw keeps the
     converters of a label-complete snapshot), and of the draw's caps. The mart recomputes a snapshot when
-    this fingerprint differs from the one it stored (see the yml). -#}
+    this fingerprint differs from the one it stored (see the yml). A table, not a view: the mart reads it in
+    several places of one statement and in its post-hook, and each read of a view aggregated
+    ml_user_item_daily again. -#}
 
 with day_fingerprints as (
 
