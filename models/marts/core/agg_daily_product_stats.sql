@@ -23,7 +23,26 @@ with events as (
 
 ),
 
-final as (
+product_users as (
+
+    -- the day's distinct users per product, hash-aggregated on their own: a distinct count beside the
+    -- string aggregates below would sort the events twice (once by user), where these sort them once
+    select
+        day_users.event_date,
+        day_users.product_id,
+        count(day_users.user_id) as users
+    from (
+        select distinct
+            events.event_date,
+            events.product_id,
+            events.user_id
+        from events
+    ) as day_users
+    group by day_users.event_date, day_users.product_id
+
+),
+
+aggregated as (
 
     select
         event_date,
@@ -36,7 +55,6 @@ final as (
         sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
         sum(case when event_type = 'purchase' and price is null then 1 else 0 end) as purchases_unknown_price,
         {{ known_revenue() }} as revenue,
-        count(distinct user_id) as users,
         avg(price) as average_price,
         count(*) as events,
         min(event_at) as first_event_at,
@@ -55,6 +73,35 @@ final as (
         max(updated_at) as events_updated_at
     from events
     group by event_date, product_id
+
+),
+
+final as (
+
+    select
+        aggregated.event_date,
+        aggregated.product_id,
+        aggregated.category_level_1,
+        aggregated.brand,
+        aggregated.views,
+        aggregated.carts,
+        aggregated.removes,
+        aggregated.purchases,
+        aggregated.purchases_unknown_price,
+        aggregated.revenue,
+        product_users.users,
+        aggregated.average_price,
+        aggregated.events,
+        aggregated.first_event_at,
+        aggregated.last_event_at,
+        aggregated.last_event,
+        aggregated.events_updated_at
+    from aggregated
+    -- one-to-one: both have a row per (event_date, product_id) of the same events
+    inner join product_users
+        on
+            aggregated.event_date = product_users.event_date
+            and aggregated.product_id = product_users.product_id
 
 )
 
