@@ -25,8 +25,8 @@ with events as (
 
 product_users as (
 
-    -- the day's distinct users per product, hash-aggregated on their own: a distinct count beside the
-    -- string aggregates below would sort the events twice (once by user), where these sort them once
+    -- the day's distinct users per product, hash-aggregated on their own: Spark computes the string
+    -- aggregates below by sorting, and a distinct count beside them would sort the events a second time
     select
         day_users.event_date,
         day_users.product_id,

@@ -6,8 +6,8 @@
     its lookback window, of the days in its label window once that has closed (the draw keeps the
     converters of a label-complete snapshot), and of the draw's caps. The mart recomputes a snapshot when
     this fingerprint differs from the one it stored (see the yml). A table, not a view: the mart reads it in
-    several places of one statement and in its post-hook, and each read of a view aggregated
-    ml_user_item_daily again. -#}
+    several places of one statement and in its post-hook, and a view would aggregate ml_user_item_daily
+    again at each read. -#}
 
 with day_fingerprints as (
 
