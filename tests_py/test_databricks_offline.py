@@ -161,6 +161,28 @@ def test_python_model_jobs_are_checked_as_dbt_databricks_compiles_them() -> None
     ]
 
 
+def test_limited_file_statistics_keep_the_clustering_keys_and_the_run_stamp() -> None:
+    """A model limiting Delta's file statistics keeps them on its liquid clustering keys (else Databricks
+    refuses the table) and on its run stamp (what the scoped tests filter on); each missing one is named."""
+    from lakehouse.ops.bundle_check import table_layout_errors
+
+    def manifest(stats: str | None, clustered: list[str] | str | None) -> dict:  # type: ignore[type-arg]
+        config = {
+            "tblproperties": {} if stats is None else {"delta.dataSkippingStatsColumns": stats},
+            "liquid_clustered_by": clustered,
+            "meta": {"run_stamp_column": "updated_at"},
+        }
+        node = {"resource_type": "model", "name": "fct_x", "original_file_path": "models/fct_x.sql", "config": config}
+        return {"nodes": {"model.p.fct_x": node}}
+
+    assert table_layout_errors(manifest("event_date, event_type,updated_at", ["event_date", "event_type"])) == []
+    assert table_layout_errors(manifest(None, ["event_date"])) == []  # Delta's default: the first 32 columns
+    assert table_layout_errors(manifest("event_date", "event_type")) == [
+        "models/fct_x.sql: fct_x: clusters on 'event_type', which has no file statistics",
+        "models/fct_x.sql: fct_x: its run stamp 'updated_at' has no file statistics (the scoped tests filter on it)",
+    ]
+
+
 def test_the_ml_wheel_pins_the_model_libraries_the_local_install_runs() -> None:
     """A model trained locally loads where the Python models run on Databricks: the ML wheel's pins of
     mlflow and scikit-learn (the job environment installs the wheel) are the root package's and the lock

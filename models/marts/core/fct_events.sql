@@ -6,9 +6,14 @@
         on_schema_change='append_new_columns',
         liquid_clustered_by=databricks_only(['event_date', 'event_type']),
         partition_by=local_only(['event_date']),
-        tblproperties=large_table_properties(),
+        tblproperties=large_table_properties(
+            ['event_date', 'event_type', 'event_at', 'user_id', 'product_id', 'updated_at'],
+            local_only(['event_date']),
+        ),
     )
 }}
+{#- Delta's file statistics only on what runs and analysts filter on, with the clustering keys (Databricks
+    clusters only on columns with statistics), not on the first 32 columns -#}
 {#- Gold: one row per valid, deduplicated event, with the weight and funnel stage of its type.
     Incremental: a run merges (on event_id) the Silver rows written since its last run (their `updated_at`
     is newer than the newest here): new events of any age, and earlier ones whose derived session

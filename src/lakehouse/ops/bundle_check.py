@@ -259,6 +259,30 @@ def python_model_job_errors(manifest: dict) -> list[str]:
     return errors
 
 
+def table_layout_errors(manifest: dict) -> list[str]:
+    """Problems of the table layouts of a ``databricks``-target manifest: a model that limits Delta's file
+    statistics (``delta.dataSkippingStatsColumns``) must keep them on its liquid clustering keys (Databricks
+    refuses to cluster on a column without statistics) and on its run stamp (the scoped tests filter on it)."""
+    errors = []
+    for node in manifest.get("nodes", {}).values():
+        if node.get("resource_type") != "model":
+            continue
+        config = node.get("config") or {}
+        listed = (config.get("tblproperties") or {}).get("delta.dataSkippingStatsColumns")
+        if listed is None:
+            continue
+        where = f"{node['original_file_path']}: {node['name']}"
+        stats = [c.strip() for c in listed.split(",") if c.strip()]
+        clustered = config.get("liquid_clustered_by") or []
+        for column in [clustered] if isinstance(clustered, str) else clustered:
+            if column not in stats:
+                errors.append(f"{where}: clusters on {column!r}, which has no file statistics")
+        stamp = (config.get("meta") or {}).get("run_stamp_column")
+        if stamp and stamp not in stats:
+            errors.append(f"{where}: its run stamp {stamp!r} has no file statistics (the scoped tests filter on it)")
+    return errors
+
+
 def main(manifest_path: Path | None = None) -> int:
     from lakehouse.engine.dbt_runner import project_dir
 
@@ -267,7 +291,8 @@ def main(manifest_path: Path | None = None) -> int:
         if not manifest_path.exists():
             errors.append(f"{manifest_path} is missing: run `make parse` first")
         else:
-            errors += python_model_job_errors(json.loads(manifest_path.read_text()))
+            manifest = json.loads(manifest_path.read_text())
+            errors += python_model_job_errors(manifest) + table_layout_errors(manifest)
     for error in errors:
         print(f"error: {error}")
     print("bundle check: " + ("passed" if not errors else f"{len(errors)} problem(s)"))
