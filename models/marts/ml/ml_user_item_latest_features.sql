@@ -1,4 +1,10 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='table',
+        tblproperties=data_skipping_properties(['as_of_date', 'source_system', 'user_id', 'product_id']),
+    )
+}}
+{#- Delta's file statistics only on the snapshot, the source and the keys, not on the first 32 of 34 columns -#}
 {#- Each source's latest snapshot whole: every candidate pair's features, what scoring and marketing's
     targeting act on. The feature mart draws its snapshots; this one snapshot per source it does not. Built
     whole on every run (one snapshot's worth of work). -#}
